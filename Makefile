@@ -1,0 +1,49 @@
+# Waymark's tasks. `make demo` runs the whole path on this machine; `make test` is what CI runs.
+GO ?= go
+COLLECTOR := bin/otelcol-waymark
+
+.PHONY: all build test test-short bench lint collector demo fuzz cross clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+# The whole suite: unit, fault, multi-process and end-to-end tests, with the race detector,
+# against the real collector binary.
+test: $(COLLECTOR)
+	$(GO) vet ./...
+	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m ./...
+
+# Unit tests only (no collector needed).
+test-short:
+	$(GO) test -race -count=1 -short ./...
+
+bench:
+	bash bench/run.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+
+# Every platform Waymark ships on must build and vet.
+cross:
+	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
+		echo "== $$p"; GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build ./... && GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; \
+	done
+
+collector: $(COLLECTOR)
+
+# Rebuilt only when the manifest changes.
+$(COLLECTOR): collector-config/builder-config.yaml collector-config/build.sh
+	bash collector-config/build.sh
+
+demo: $(COLLECTOR)
+	bash examples/demo.sh
+
+fuzz:
+	bash bench/fuzz.sh
+
+clean:
+	rm -rf bin collector-config/build

@@ -1,0 +1,16 @@
+//go:build !unix && !windows
+
+package fsx
+
+import (
+	"errors"
+	"os"
+)
+
+// On platforms with neither flock nor LockFileEx the lock is unsupported:
+// callers see an error and telemetry treats the state as unavailable.
+func tryLockFile(*os.File) error { return errors.New("fsx: file locking unsupported on this platform") }
+
+func unlockFile(*os.File) error { return nil }
+
+func isChmodUnsupported(error) bool { return false }
