@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/waymarkhq/waymark/cmd/waymark/internal/report"
+)
+
+type reportFlags struct {
+	json   bool
+	html   string
+	funnel []string
+	now    time.Time
+	paths  []string
+}
+
+// parseReportFlags accepts flags before, between and after the paths; "--" ends the flags.
+func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFlags, error) {
+	rf := &reportFlags{now: now}
+	fs := flag.NewFlagSet("waymark report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&rf.json, "json", false, "print one JSON object instead of text")
+	fs.StringVar(&rf.html, "html", "", "also write a self-contained HTML page with SVG charts to `FILE`")
+	fs.Func("funnel", "comma-separated `milestones` of the funnel, in order", func(v string) error {
+		rf.funnel = nil
+		for _, m := range strings.Split(v, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				rf.funnel = append(rf.funnel, m)
+			}
+		}
+		if len(rf.funnel) == 0 {
+			return errors.New("no milestone given")
+		}
+		return nil
+	})
+	fs.Func("now", "end of the report's windows, RFC 3339 or YYYY-MM-DD (`TIME`; default: now)", func(v string) error {
+		t, err := parseTime(v)
+		if err != nil {
+			return err
+		}
+		rf.now = t
+		return nil
+	})
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			rf.paths = append(rf.paths, args[1:]...)
+			break
+		}
+		rf.paths = append(rf.paths, args[0])
+		args = args[1:]
+	}
+	if len(rf.paths) == 0 {
+		fs.Usage()
+		return nil, errors.New("no PATH given")
+	}
+	return rf, nil
+}
+
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2006-01-02T15:04:05Z) nor a date (2006-01-02)", v)
+}
+
+func runReport(args []string, stdout, stderr io.Writer, now time.Time) int {
+	rf, err := parseReportFlags(args, now, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "waymark report: %v\n", err)
+		return 2
+	}
+	warnings := bufio.NewWriter(stderr)
+	defer warnings.Flush()
+	in, err := report.Read(rf.paths, func(msg string) {
+		fmt.Fprintf(warnings, "waymark report: warning: %s\n", msg)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "waymark report: %v\n", err)
+		return 1
+	}
+	warnings.Flush()
+	s := report.Summarize(in.Events, report.Options{Now: rf.now, Funnel: rf.funnel})
+
+	if rf.html != "" {
+		if err := writeHTMLFile(rf.html, s); err != nil {
+			fmt.Fprintf(stderr, "waymark report: %v\n", err)
+			return 1
+		}
+	}
+	out := bufio.NewWriter(stdout)
+	if rf.json {
+		err = report.WriteJSON(out, s)
+	} else {
+		err = report.WriteText(out, s)
+	}
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "waymark report: write: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// writeHTMLFile writes the page next to its destination and renames it into place, so a page
+// that a browser has open is never seen half-written.
+func writeHTMLFile(path string, s *report.Summary) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".waymark-report-*.html")
+	if err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	w := bufio.NewWriter(f)
+	err = report.WriteHTML(w, s)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("html: write %s: %w", path, err)
+	}
+	return nil
+}
