@@ -1,0 +1,280 @@
+package gate
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Input is everything Decide needs. The caller reads the environment and
+// the disk; Decide only looks at what it is given.
+type Input struct {
+	// Product is the product name, already validated against
+	// [a-z][a-z0-9_-]{0,31}. It names <PREFIX>_TELEMETRY and the command
+	// quoted in reasons.
+	Product string
+
+	// LookupEnv reads one environment variable, as os.LookupEnv does.
+	// It is required; if nil, telemetry is off (rule "no_environment"),
+	// because no opt-out could be read.
+	LookupEnv func(string) (string, bool)
+
+	// Disabled is Config.Disabled: the program itself turned telemetry off.
+	Disabled bool
+
+	// OptOutEnv, if set, names the vendor's own opt-out variables, such as
+	// CHECKPOINT_DISABLE; any of them set to a non-empty value turns
+	// telemetry off.
+	OptOutEnv []string
+
+	// RequireConsent, if true, keeps telemetry off until the user saved a
+	// choice with `<product> telemetry enable`.
+	RequireConsent bool
+
+	// SavedMode, if set, returns the raw content of the mode file, or ""
+	// when there is none. Decide calls it only when no earlier rule
+	// decided, since it touches the disk. An error turns telemetry off,
+	// because the user may have saved "off" in the file that could not be
+	// read.
+	SavedMode func() (string, error)
+}
+
+// Decision is the outcome of Decide: the mode and why.
+type Decision struct {
+	// Mode is what telemetry does in this process.
+	Mode Mode
+
+	// Rule is a stable identifier of the rule that decided: one of
+	// "config_disabled", "do_not_track", "product_env",
+	// "product_env_invalid", "opt_out_env", "ci", "saved",
+	// "consent_required", "default", or "no_environment" when
+	// Input.LookupEnv was nil.
+	Rule string
+
+	// Reason is one sentence for a person, naming the variable or the
+	// saved choice that decided and its value.
+	Reason string
+
+	// CI names the detected CI service, or the generic variable that gave
+	// it away, and is "" outside CI. It is filled in even when an earlier
+	// rule decided, because the first-run notice must never show in CI.
+	CI string
+
+	// Warnings lists settings that were not understood and did not decide,
+	// such as a garbage mode file, for `telemetry status` to show.
+	Warnings []string
+}
+
+// The stable rule identifiers of Decision.Rule.
+const (
+	ruleConfigDisabled    = "config_disabled"
+	ruleDoNotTrack        = "do_not_track"
+	ruleProductEnv        = "product_env"
+	ruleProductEnvInvalid = "product_env_invalid"
+	ruleOptOutEnv         = "opt_out_env"
+	ruleCI                = "ci"
+	ruleSaved             = "saved"
+	ruleConsentRequired   = "consent_required"
+	ruleDefault           = "default"
+	ruleNoEnvironment     = "no_environment"
+)
+
+// Decide applies the rules of SPEC §3 in order and returns the first that
+// matches:
+//
+//  1. in.Disabled → off.
+//  2. DO_NOT_TRACK set to anything but "", "0" or "false" → off.
+//  3. <PREFIX>_TELEMETRY: off, 0, false or disabled → off; local → local;
+//     debug → debug; on, 1 or true → on; anything else → off, with rule
+//     "product_env_invalid". An empty value counts as unset.
+//  4. Any of in.OptOutEnv set to a non-empty value → off.
+//  5. A CI environment (see DetectCI) → off.
+//  6. The saved choice: on, off or local.
+//  7. in.RequireConsent → off; otherwise on.
+//
+// Values of DO_NOT_TRACK and <PREFIX>_TELEMETRY are compared with
+// surrounding white space removed and without regard to case. Decide never
+// panics on any environment and always returns a non-empty Reason.
+func Decide(in Input) Decision {
+	lookup := in.LookupEnv
+	if lookup == nil {
+		return Decision{
+			Mode:   Off,
+			Rule:   ruleNoEnvironment,
+			Reason: "no environment was given to read opt-outs from; telemetry is off",
+		}
+	}
+
+	var d Decision
+	ciName, ciEvidence, isCI := detectCI(lookup)
+	d.CI = ciName
+
+	prodVar := EnvPrefix(in.Product) + "_TELEMETRY"
+	prodRaw, _ := lookup(prodVar)
+	prodMode, prodState := parseProductEnv(prodRaw)
+	prodInvalid := prodVar + "=" + quoteValue(prodRaw) +
+		" was not understood (want off, local, debug or on)"
+
+	decide := func(m Mode, rule, reason string) Decision {
+		d.Mode, d.Rule, d.Reason = m, rule, reason
+		return d
+	}
+
+	// Rules 1 and 2 outrank the product variable, but a value it did not
+	// understand is still worth showing in status.
+	warnBadProductEnv := func() {
+		if prodState == envInvalid {
+			d.Warnings = append(d.Warnings, prodInvalid+"; ignored")
+		}
+	}
+	if in.Disabled {
+		warnBadProductEnv()
+		return decide(Off, ruleConfigDisabled, "the program turned telemetry off (Config.Disabled)")
+	}
+	if v, _ := lookup("DO_NOT_TRACK"); doNotTrack(v) {
+		warnBadProductEnv()
+		return decide(Off, ruleDoNotTrack, "DO_NOT_TRACK="+showValue(v)+" is set")
+	}
+
+	switch prodState {
+	case envValid:
+		return decide(prodMode, ruleProductEnv, prodVar+"="+showValue(prodRaw)+" is set")
+	case envInvalid:
+		return decide(Off, ruleProductEnvInvalid, prodInvalid+"; telemetry is off")
+	}
+
+	for _, k := range in.OptOutEnv {
+		if k == "" {
+			continue
+		}
+		if v, _ := lookup(k); v != "" {
+			return decide(Off, ruleOptOutEnv, k+"="+showValue(v)+" is set")
+		}
+	}
+
+	if isCI {
+		return decide(Off, ruleCI, "CI environment detected ("+ciEvidence+")")
+	}
+
+	if in.SavedMode != nil {
+		raw, err := in.SavedMode()
+		if err != nil {
+			return decide(Off, ruleSaved, "the saved choice could not be read ("+err.Error()+"); telemetry is off")
+		}
+		if strings.TrimSpace(raw) != "" {
+			if m, ok := ParseSavedMode(raw); ok {
+				return decide(m, ruleSaved, "saved choice "+strconv.Quote(m.String())+
+					" ("+in.Product+" telemetry "+savedCommand(m)+")")
+			}
+			d.Warnings = append(d.Warnings, "saved choice "+quoteValue(raw)+
+				" was not understood (want on, off or local); ignored")
+		}
+	}
+
+	if in.RequireConsent {
+		return decide(Off, ruleConsentRequired, in.Product+" sends telemetry only with consent and none was saved; run \""+
+			in.Product+" telemetry enable\" to turn it on")
+	}
+	return decide(On, ruleDefault, "no opt-out found; telemetry is on by default")
+}
+
+// EnvPrefix returns the prefix of a product's environment variables: the
+// product name upper-cased with "-" turned into "_", so "acme" gives "ACME"
+// and "acme-cli" gives "ACME_CLI". Any other byte that cannot appear in a
+// portable variable name also becomes "_".
+func EnvPrefix(product string) string {
+	b := []byte(product)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		default:
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// envState is how a <PREFIX>_TELEMETRY value was understood.
+type envState uint8
+
+const (
+	envUnset envState = iota
+	envValid
+	envInvalid
+)
+
+// parseProductEnv reads a <PREFIX>_TELEMETRY value.
+func parseProductEnv(raw string) (Mode, envState) {
+	v := strings.TrimSpace(raw)
+	if v == "" {
+		return Off, envUnset
+	}
+	for _, w := range [...]string{"off", "0", "false", "disabled"} {
+		if strings.EqualFold(v, w) {
+			return Off, envValid
+		}
+	}
+	for _, w := range [...]string{"on", "1", "true"} {
+		if strings.EqualFold(v, w) {
+			return On, envValid
+		}
+	}
+	switch {
+	case strings.EqualFold(v, "local"):
+		return Local, envValid
+	case strings.EqualFold(v, "debug"):
+		return Debug, envValid
+	}
+	return Off, envInvalid
+}
+
+// doNotTrack reports whether a DO_NOT_TRACK value asks for no tracking:
+// anything but empty, "0" or "false".
+func doNotTrack(raw string) bool {
+	v := strings.TrimSpace(raw)
+	return v != "" && v != "0" && !strings.EqualFold(v, "false")
+}
+
+// savedCommand names the `telemetry` subcommand that saves m.
+func savedCommand(m Mode) string {
+	switch m {
+	case On:
+		return "enable"
+	case Local:
+		return "local"
+	}
+	return "disable"
+}
+
+// maxShown bounds how much of a value a reason repeats.
+const maxShown = 40
+
+// showValue renders a value for a reason: as is when it is a short plain
+// word such as 1 or true, quoted otherwise.
+func showValue(v string) string {
+	if v == "" || len(v) > maxShown {
+		return quoteValue(v)
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '.' || c == '_' || c == '-' || c == '/' || c == ':') {
+			return quoteValue(v)
+		}
+	}
+	return v
+}
+
+// quoteValue renders a value in Go quotes, cut to maxShown characters so
+// that a huge or binary value cannot flood the status output.
+func quoteValue(v string) string {
+	n := 0
+	for i := range v {
+		if n == maxShown {
+			return strconv.Quote(v[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(v)
+}
