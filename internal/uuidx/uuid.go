@@ -1,0 +1,114 @@
+// Package uuidx owns the few UUID operations Waymark needs: a random
+// version-4 UUID for the installation id and the per-process session id, a
+// name-based version-5 UUID (RFC 9562, SHA-1) for event ids that stay the same
+// when an event is replayed, and a check of the canonical text form.
+//
+// It works on the canonical 36-character text form only and never parses the
+// URN, braced or hyphen-less forms; it keeps no state and does no work at
+// package init.
+package uuidx
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"fmt"
+)
+
+// hexDigits is a constant so that formatting needs no package-level table.
+const hexDigits = "0123456789abcdef"
+
+// NewV4 returns a new random (version 4, RFC 9562 variant) UUID in lowercase
+// canonical form, read from crypto/rand.
+func NewV4() (string, error) {
+	var u [16]byte
+	if _, err := rand.Read(u[:]); err != nil {
+		return "", fmt.Errorf("uuidx: read random bytes: %w", err)
+	}
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // variant 10xx (RFC 9562)
+	return format(u), nil
+}
+
+// V5 returns the name-based version-5 UUID of name in namespace, as RFC 9562
+// defines it: the first 16 bytes of SHA-1(namespace bytes ‖ name) with the
+// version and variant bits set, in lowercase canonical form. The same
+// namespace and name always give the same UUID. namespace must be a UUID in
+// canonical form (either case); otherwise V5 returns an error.
+func V5(namespace, name string) (string, error) {
+	ns, ok := parse(namespace)
+	if !ok {
+		return "", fmt.Errorf("uuidx: namespace %q is not a canonical UUID", namespace)
+	}
+	h := sha1.New()
+	h.Write(ns[:])
+	h.Write([]byte(name))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // variant 10xx (RFC 9562)
+	return format(u), nil
+}
+
+// Valid reports whether s is a UUID in canonical text form: 36 characters,
+// hyphens at positions 8, 13, 18 and 23, hexadecimal digits (either case)
+// everywhere else. It does not look at the version or variant bits.
+func Valid(s string) bool {
+	_, ok := parse(s)
+	return ok
+}
+
+// parse decodes the canonical text form into its 16 bytes.
+func parse(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return u, false
+			}
+			i++
+			continue
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return u, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// format writes u in lowercase canonical form.
+func format(u [16]byte) string {
+	var b [36]byte
+	j := 0
+	for i, c := range u {
+		switch i {
+		case 4, 6, 8, 10:
+			b[j] = '-'
+			j++
+		}
+		b[j] = hexDigits[c>>4]
+		b[j+1] = hexDigits[c&0x0f]
+		j += 2
+	}
+	return string(b[:])
+}
