@@ -1,0 +1,193 @@
+package collectorconfig_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
+)
+
+// victoriaMetricsBinary finds victoria-metrics: $WAYMARK_VICTORIAMETRICS, PATH, the Go bin
+// directory (where install-backend.sh puts it) or bin/. It skips the test when there is none.
+func victoriaMetricsBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("WAYMARK_VICTORIAMETRICS"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("WAYMARK_VICTORIAMETRICS=%s: %v", p, err)
+		}
+		return p
+	}
+	if p, err := exec.LookPath("victoria-metrics"); err == nil {
+		return p
+	}
+	var dirs []string
+	for _, v := range []string{"GOBIN", "GOPATH"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if s := strings.TrimSpace(string(out)); err == nil && s != "" {
+			if v == "GOPATH" {
+				s = filepath.Join(filepath.SplitList(s)[0], "bin")
+			}
+			dirs = append(dirs, s)
+		}
+	}
+	dirs = append(dirs, filepath.Join(repoRoot(t), "bin"))
+	for _, d := range dirs {
+		p := filepath.Join(d, "victoria-metrics")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("victoria-metrics not found (PATH, Go bin directory, bin/): run collector-config/install-backend.sh")
+	return ""
+}
+
+// vmQuery runs an instant MetricsQL query and returns each series' labels and value.
+func vmQuery(ctx context.Context, base, query string) ([]vmSample, error) {
+	b, err := httpGet(ctx, base+"/api/v1/query?query="+url.QueryEscape(query))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, b)
+	}
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, err
+	}
+	var out []vmSample
+	for _, r := range resp.Data.Result {
+		s, _ := r.Value[1].(string)
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("value %v: %w", r.Value, err)
+		}
+		out = append(out, vmSample{r.Metric, v})
+	}
+	return out, nil
+}
+
+type vmSample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// TestVictoriaMetrics sends milestone counts from many concurrent short-lived "processes"
+// through the collector's second pipeline into VictoriaMetrics and reads the counts back with
+// the dashboard queries of README.md. Every writer's delta must be counted.
+func TestVictoriaMetrics(t *testing.T) {
+	collectorBinary(t)
+	vmBin := victoriaMetricsBinary(t)
+	port := freePort(t)
+	vmURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	vm := startProcess(t, exec.Command(vmBin,
+		fmt.Sprintf("-httpListenAddr=127.0.0.1:%d", port),
+		"-storageDataPath="+t.TempDir(),
+		"-retentionPeriod=100y",
+		"-search.latencyOffset=0s",
+		"-loggerLevel=ERROR",
+	))
+	ctx := context.Background()
+	if !waitFor(30*time.Second, func() bool { _, err := httpGet(ctx, vmURL+"/health"); return err == nil && !vm.exited() }) {
+		t.Fatalf("VictoriaMetrics did not become healthy:\n%s", vm.output)
+	}
+	c := startCollector(t, []string{"victoriametrics.yaml"}, "WAYMARK_VICTORIAMETRICS_URL="+vmURL)
+
+	// 40 CLI runs at once, each its own install with its own one-run delta, all with the same
+	// interval (the worst case for a backend that merges writers); 15 also deploy. One of them
+	// is hostile and adds attributes that must not become labels.
+	const runs, deploys = 40, 15
+	end := time.Now().Truncate(time.Second)
+	client := &http.Client{Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, runs)
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
+			counts := map[string]int64{"first_run": 1}
+			if i < deploys {
+				counts["first_deploy"] = 1
+			}
+			msg := otlpgen.MilestoneCounts(in, end.Add(-time.Second), end, counts)
+			if i == 0 {
+				msg.ResourceMetrics[0].Resource.Attributes = append(msg.ResourceMetrics[0].Resource.Attributes, otlpgen.Str("host.name", canaryHost))
+				for _, dp := range msg.ResourceMetrics[0].ScopeMetrics[0].Metrics[0].GetSum().DataPoints {
+					dp.Attributes = append(dp.Attributes, otlpgen.Str("user.email", canaryEmail))
+				}
+			}
+			code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", msg)
+			if err == nil && code != http.StatusOK {
+				err = fmt.Errorf("status %d: %s", code, body)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	// The funnel as a dashboard shows it: milestones reached in the last hour.
+	const funnel = `sum by (milestone.name) (sum_over_time({__name__="waymark.milestones"}[1h]))`
+	var got map[string]float64
+	ok := waitFor(30*time.Second, func() bool {
+		res, err := vmQuery(ctx, vmURL, funnel)
+		if err != nil {
+			t.Logf("query: %v", err)
+			return false
+		}
+		got = map[string]float64{}
+		for _, s := range res {
+			got[s.Labels["milestone.name"]] = s.Value
+		}
+		return got["first_run"] == runs && got["first_deploy"] == deploys
+	})
+	if !ok {
+		t.Fatalf("%s = %v, want first_run %d and first_deploy %d\ncollector:\n%s\nVictoriaMetrics:\n%s", funnel, got, runs, deploys, c.output, vm.output)
+	}
+
+	// Installs that reached first_run, counted by installation id.
+	const installs = `count(count by (app.installation.id) (last_over_time({__name__="waymark.milestones", milestone.name="first_run"}[1h])))`
+	if res, err := vmQuery(ctx, vmURL, installs); err != nil || len(res) != 1 || res[0].Value != runs {
+		t.Errorf("%s = %v, %v; want %d", installs, res, err, runs)
+	}
+
+	// The allowlist holds in this pipeline too: no label carries what the hostile client added.
+	b, err := httpGet(ctx, vmURL+"/api/v1/labels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels struct{ Data []string }
+	if err := json.Unmarshal(b, &labels); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range labels.Data {
+		if l == "host.name" || l == "user.email" || strings.Contains(l, "host_name") || strings.Contains(l, "user_email") {
+			t.Errorf("VictoriaMetrics has the label %q", l)
+		}
+	}
+	if len(labels.Data) == 0 {
+		t.Error("VictoriaMetrics lists no labels at all")
+	}
+}
