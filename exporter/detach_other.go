@@ -1,0 +1,15 @@
+//go:build !unix && !windows
+
+package exporter
+
+import (
+	"errors"
+	"os/exec"
+	"runtime"
+)
+
+func detach(*exec.Cmd) error {
+	return errors.New("exporter: detaching a process is not supported on " + runtime.GOOS)
+}
+
+func detachDir() string { return "" }

@@ -1,0 +1,148 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// userAgent names the client and nothing about the host it runs on.
+const userAgent = "waymark/0.1.0"
+
+const (
+	defaultSendTimeout = 10 * time.Second
+	maxResponseRead    = 64 << 10
+)
+
+// ErrRejected marks a batch the endpoint refused as malformed (a 4xx other
+// than 408 and 429): sending it again can never succeed.
+var ErrRejected = errors.New("exporter: batch rejected by the endpoint")
+
+// ErrRetry marks a delivery that failed for a reason that may pass: a network
+// or TLS error, a timeout, a 5xx, 408, 429 or an unexpected redirect.
+var ErrRetry = errors.New("exporter: delivery failed, retry later")
+
+// Sender POSTs encoded OTLP payloads to one OTLP/HTTP endpoint. It has its
+// own HTTP client and transport, so it neither uses nor changes the host
+// program's http.DefaultClient, and it never reads OTEL_* variables. A Sender
+// is safe for concurrent use.
+type Sender struct {
+	base      *url.URL
+	client    *http.Client
+	transport *http.Transport
+}
+
+// NewSender returns a Sender for the OTLP/HTTP base URL endpoint, such as
+// https://telemetry.acme.dev or http://127.0.0.1:4318; signal paths are
+// appended to it. Plain http is refused unless the host is loopback
+// (127.0.0.0/8, ::1 or "localhost") or allowInsecure is set. timeout, if
+// positive, bounds each Send from dialling to the end of the response
+// (default 10 s). Proxies are taken from HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+// as net/http does; redirects are not followed.
+func NewSender(endpoint string, allowInsecure bool, timeout time.Duration) (*Sender, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("exporter: endpoint %q: not a URL", endpoint)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("exporter: endpoint %q: scheme must be https (or http to loopback)", endpoint)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("exporter: endpoint %q: no host", endpoint)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("exporter: endpoint %q: must not have a query or fragment", endpoint)
+	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
+		return nil, fmt.Errorf("exporter: endpoint %q: plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost) unless insecure endpoints are allowed; use https", endpoint)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	if timeout <= 0 {
+		timeout = defaultSendTimeout
+	}
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		ExpectContinueTimeout:  time.Second,
+		IdleConnTimeout:        30 * time.Second,
+		MaxIdleConns:           2,
+		MaxIdleConnsPerHost:    2,
+		MaxResponseHeaderBytes: 64 << 10,
+		ForceAttemptHTTP2:      true,
+	}
+	return &Sender{
+		base:      u,
+		transport: tr,
+		client: &http.Client{
+			Transport: tr,
+			Timeout:   timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}, nil
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP literal.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Send gzips body, an encoded LogsData or MetricsData, and POSTs it to the
+// endpoint's path for sig. It returns nil on a 2xx answer, an error wrapping
+// ErrRejected when the endpoint refused the batch for good, and an error
+// wrapping ErrRetry for every other outcome. At most 64 KiB of the response
+// is read.
+func (s *Sender) Send(ctx context.Context, sig Signal, body []byte) error {
+	if !sig.valid() {
+		return fmt.Errorf("exporter: send: invalid signal %v", sig)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(body); err != nil {
+		return fmt.Errorf("exporter: send: gzip: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("exporter: send: gzip: %w", err)
+	}
+	target := *s.base
+	target.Path += sig.Path()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(gz.Bytes()))
+	if err != nil {
+		return fmt.Errorf("exporter: send: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: POST %s: %w", ErrRetry, sig.Path(), err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
+	resp.Body.Close()
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		return nil
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		return fmt.Errorf("%w: POST %s: HTTP %d", ErrRejected, sig.Path(), code)
+	default:
+		return fmt.Errorf("%w: POST %s: HTTP %d", ErrRetry, sig.Path(), code)
+	}
+}

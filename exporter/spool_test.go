@@ -1,0 +1,454 @@
+package exporter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSpoolRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "spool")
+	clk := newFakeClock()
+	s := OpenSpool(dir, SpoolOptions{Now: clk.Now})
+	appends := []struct {
+		kind    Kind
+		sig     Signal
+		payload string
+	}{
+		{KindMilestone, Logs, "m1"},
+		{KindMetrics, Metrics, "x1"},
+		{KindUsage, Logs, "u1"},
+		{KindHeartbeat, Logs, "h1"},
+		{KindMetrics, Metrics, "x2"},
+		{KindErrorReport, Logs, "e1"},
+	}
+	for _, a := range appends {
+		clk.Add(time.Second)
+		if err := s.Append(a.kind, a.sig, []byte(a.payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := payloadsOf(t, s, Logs), []string{"m1", "u1", "h1", "e1"}; !slices.Equal(got, want) {
+		t.Fatalf("logs = %q, want %q", got, want)
+	}
+	if got, want := payloadsOf(t, s, Metrics), []string{"x1", "x2"}; !slices.Equal(got, want) {
+		t.Fatalf("metrics = %q, want %q", got, want)
+	}
+	st, err := s.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 6 || st.Bytes != int64(6*(headerLen+2)) {
+		t.Fatalf("stat = %+v, want 6 entries of %d bytes", st, headerLen+2)
+	}
+	wantKinds := map[Kind]int{KindMilestone: 1, KindMetrics: 2, KindUsage: 1, KindHeartbeat: 1, KindErrorReport: 1}
+	if mustJSON(st.ByKind) != mustJSON(wantKinds) {
+		t.Fatalf("ByKind = %v, want %v", st.ByKind, wantKinds)
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(dir)
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("spool dir mode %v, %v; want 0700", fi.Mode().Perm(), err)
+		}
+		for _, n := range dirNames(t, dir) {
+			fi, _ := os.Stat(filepath.Join(dir, n))
+			if fi.Mode().Perm() != 0o600 {
+				t.Fatalf("%s mode %v, want 0600", n, fi.Mode().Perm())
+			}
+		}
+	}
+	b, _ := s.batch(Logs, 1<<20)
+	if err := s.remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.remove(b); err != nil {
+		t.Fatalf("removing twice: %v", err)
+	}
+	if got := payloadsOf(t, s, Logs); len(got) != 0 {
+		t.Fatalf("after remove: %q", got)
+	}
+	if err := s.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Clear left the directory: %v", err)
+	}
+}
+
+func TestSpoolRejectsBadInput(t *testing.T) {
+	s := OpenSpool(t.TempDir(), SpoolOptions{})
+	for _, tc := range []struct {
+		kind Kind
+		sig  Signal
+		p    []byte
+	}{
+		{0, Logs, []byte("x")},
+		{KindMetrics + 1, Logs, []byte("x")},
+		{KindUsage, 0, []byte("x")},
+		{KindUsage, Metrics + 1, []byte("x")},
+		{KindUsage, Logs, nil},
+	} {
+		err := s.Append(tc.kind, tc.sig, tc.p)
+		if err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
+			t.Errorf("Append(%v, %v, %q) = %v, want an exporter error", tc.kind, tc.sig, tc.p, err)
+		}
+	}
+	if st, _ := s.Stat(); st.Pending != 0 {
+		t.Fatalf("bad input was stored: %+v", st)
+	}
+}
+
+func TestSpoolOpenAndStatCreateNothing(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s := OpenSpool(filepath.Join(state, "spool"), SpoolOptions{})
+	st, err := s.Stat()
+	if err != nil || st.Pending != 0 || st.Bytes != 0 {
+		t.Fatalf("Stat = %+v, %v; want empty", st, err)
+	}
+	if err := s.Clear(); err != nil {
+		t.Fatalf("Clear on a missing dir: %v", err)
+	}
+	if b, err := s.batch(Logs, 1<<20); err != nil || len(b) != 0 {
+		t.Fatalf("batch on a missing dir = %v, %v", b, err)
+	}
+	if _, err := os.Stat(state); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state dir exists after read-only calls: %v", err)
+	}
+}
+
+func TestSpoolCapEvictsLowPriorityFirst(t *testing.T) {
+	const plen = 100
+	entry := int64(headerLen + plen)
+	clk := newFakeClock()
+	s := OpenSpool(t.TempDir(), SpoolOptions{Cap: 5 * entry, Now: clk.Now})
+	add := func(kind Kind, name string) error {
+		clk.Add(time.Minute)
+		p := bytes.Repeat([]byte{'.'}, plen)
+		copy(p, name)
+		return s.Append(kind, Logs, p)
+	}
+	held := func() []string {
+		var out []string
+		for _, p := range payloadsOf(t, s, Logs) {
+			out = append(out, strings.TrimRight(p, "."))
+		}
+		return out
+	}
+	steps := []struct {
+		kind    Kind
+		name    string
+		want    []string
+		wantErr bool
+	}{
+		{KindMilestone, "m1", []string{"m1"}, false},
+		{KindHeartbeat, "h1", []string{"m1", "h1"}, false},
+		{KindUsage, "u1", []string{"m1", "h1", "u1"}, false},
+		{KindMilestone, "m2", []string{"m1", "h1", "u1", "m2"}, false},
+		{KindMetrics, "x1", []string{"m1", "h1", "u1", "m2", "x1"}, false},
+		// Full: each append now evicts the oldest low-priority entry...
+		{KindHeartbeat, "h2", []string{"m1", "u1", "m2", "x1", "h2"}, false},
+		{KindErrorReport, "e1", []string{"m1", "m2", "x1", "h2", "e1"}, false},
+		{KindMilestone, "m3", []string{"m1", "m2", "h2", "e1", "m3"}, false},
+		{KindMilestone, "m4", []string{"m1", "m2", "e1", "m3", "m4"}, false},
+		// ...a low-priority entry never displaces a milestone...
+		{KindUsage, "u2", []string{"m1", "m2", "e1", "m3", "m4"}, true},
+		// ...and milestones displace the oldest of their own tier.
+		{KindMilestone, "m5", []string{"m2", "e1", "m3", "m4", "m5"}, false},
+	}
+	for _, st := range steps {
+		err := add(st.kind, st.name)
+		if st.wantErr != errors.Is(err, ErrSpoolFull) {
+			t.Fatalf("append %s: err = %v, want ErrSpoolFull %v", st.name, err, st.wantErr)
+		}
+		if got := held(); !slices.Equal(got, st.want) {
+			t.Fatalf("after %s: spool holds %v, want %v", st.name, got, st.want)
+		}
+	}
+	if st, _ := s.Stat(); st.Bytes > 5*entry {
+		t.Fatalf("spool over its cap: %+v", st)
+	}
+}
+
+func TestSpoolEntryLargerThanCap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	s := OpenSpool(dir, SpoolOptions{Cap: 64})
+	err := s.Append(KindMilestone, Logs, make([]byte, 64))
+	if !errors.Is(err, ErrSpoolFull) {
+		t.Fatalf("err = %v, want ErrSpoolFull", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an oversized entry touched the disk: %v", err)
+	}
+	if err := s.Append(KindMilestone, Logs, make([]byte, 64-headerLen)); err != nil {
+		t.Fatalf("an entry of exactly the cap: %v", err)
+	}
+}
+
+func TestSpoolMaxAge(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock()
+	s := OpenSpool(dir, SpoolOptions{MaxAge: 30 * 24 * time.Hour, Now: clk.Now})
+	if err := s.Append(KindMilestone, Logs, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(29 * 24 * time.Hour)
+	if err := s.Append(KindMilestone, Logs, []byte("mid")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Stat(); st.Pending != 2 {
+		t.Fatalf("at 29 days: pending %d, want 2", st.Pending)
+	}
+	clk.Add(2 * 24 * time.Hour)
+	if st, _ := s.Stat(); st.Pending != 1 {
+		t.Fatalf("at 31 days: pending %d, want 1", st.Pending)
+	}
+	if n := len(dirNames(t, dir)); n != 2 {
+		t.Fatalf("Stat removed files: %d left, want 2", n)
+	}
+	if err := s.Append(KindUsage, Logs, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(dirNames(t, dir)); n != 2 {
+		t.Fatalf("Append kept the expired entry: %d files, want 2", n)
+	}
+	if got, want := payloadsOf(t, s, Logs), []string{"mid", "new"}; !slices.Equal(got, want) {
+		t.Fatalf("pending %q, want %q", got, want)
+	}
+	clk.Add(60 * 24 * time.Hour)
+	if got := payloadsOf(t, s, Logs); len(got) != 0 {
+		t.Fatalf("expired entries were read: %q", got)
+	}
+	if n := len(dirNames(t, dir)); n != 0 {
+		t.Fatalf("reading left %d expired files", n)
+	}
+}
+
+func TestSpoolSkipsAndRemovesDamagedFiles(t *testing.T) {
+	dir := t.TempDir()
+	clk := newFakeClock()
+	s := OpenSpool(dir, SpoolOptions{Now: clk.Now})
+	for _, p := range []string{"good-1", "good-2"} {
+		clk.Add(time.Second)
+		if err := s.Append(KindMilestone, Logs, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := clk.Now().Add(-time.Hour).UnixNano()
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := encodeEntry(KindMilestone, Logs, []byte("a payload"))
+	named := func(i uint64) string {
+		return entryName(at, KindMilestone, Logs, int64(len(good)), i)
+	}
+	badCRC := bytes.Clone(good)
+	badCRC[len(badCRC)-1] ^= 1
+	badMagic := bytes.Clone(good)
+	copy(badMagic, "JUNK")
+	wrongKind := encodeEntry(KindUsage, Logs, []byte("a payload"))
+	wrongSig := encodeEntry(KindMilestone, Metrics, []byte("a payload"))
+	damaged := map[string][]byte{
+		named(1):    good[:len(good)-3], // truncated
+		named(2):    nil,                // zero length
+		named(3):    badCRC,
+		named(4):    badMagic,
+		named(5):    wrongKind, // header disagrees with the name
+		named(6):    wrongSig,
+		named(7):    append(bytes.Clone(good), 'x'), // longer than named
+		"notes.txt": []byte("a foreign file"),
+		"0000000000000000-11-00000019-0000000000000000.spool.bak": good,
+		strings.ToUpper(named(8)):                                 good, // not canonical
+		"." + named(9) + ".tmp-123456":                            good[:5],
+		".garbage.tmp-1":                                          nil,
+	}
+	for name, data := range damaged {
+		write(name, data)
+	}
+	// An Append in progress elsewhere: its temp file must be left alone.
+	fresh := "." + entryName(clk.Now().UnixNano(), KindUsage, Logs, 40, 99) + ".tmp-777"
+	write(fresh, []byte("half"))
+	if err := os.Mkdir(filepath.Join(dir, "subdir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	before := len(dirNames(t, dir))
+	if st, err := s.Stat(); err != nil || st.Pending != 9 {
+		// Stat trusts names: the 2 good and the 7 well-named damaged entries.
+		t.Fatalf("Stat = %+v, %v", st, err)
+	}
+	if after := len(dirNames(t, dir)); after != before {
+		t.Fatalf("Stat removed files: %d -> %d", before, after)
+	}
+	if got, want := payloadsOf(t, s, Logs), []string{"good-1", "good-2"}; !slices.Equal(got, want) {
+		t.Fatalf("read %q, want %q", got, want)
+	}
+	left := dirNames(t, dir)
+	var want []string
+	for _, n := range left {
+		if n != fresh && n != "subdir" {
+			if _, ok := parseEntryName(n); !ok {
+				t.Errorf("left behind: %s", n)
+			}
+			want = append(want, n)
+		}
+	}
+	if len(want) != 2 || !slices.Contains(left, fresh) || !slices.Contains(left, "subdir") {
+		t.Fatalf("after reading, the dir holds %q", left)
+	}
+	if st, _ := s.Stat(); st.Pending != 2 {
+		t.Fatalf("pending %d after cleanup, want 2", st.Pending)
+	}
+	// Once the temp file is old, it is a crash leftover and goes too.
+	clk.Add(2 * staleTemp)
+	payloadsOf(t, s, Logs)
+	if slices.Contains(dirNames(t, dir), fresh) {
+		t.Fatal("a stale temp file was kept")
+	}
+}
+
+func TestEntryNameRoundTrip(t *testing.T) {
+	n := entryName(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC).UnixNano(), KindHeartbeat, Metrics, 1234, 0xdeadbeef)
+	r, ok := parseEntryName(n)
+	if !ok || r.kind != KindHeartbeat || r.sig != Metrics || r.size != 1234 || r.name != n {
+		t.Fatalf("parse(%q) = %+v, %v", n, r, ok)
+	}
+	for _, bad := range []string{"", "x.spool", n[:len(n)-1], n + "x", strings.Replace(n, "-42-", "-02-", 1),
+		strings.Replace(n, "-42-", "-43-", 1), strings.Replace(n, "-42-", "-62-", 1)} {
+		if _, ok := parseEntryName(bad); ok {
+			t.Errorf("parse(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzDecodeEntry(f *testing.F) {
+	f.Add(encodeEntry(KindMilestone, Logs, []byte("hello")))
+	f.Add([]byte("WMSP"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		kind, sig, p, err := decodeEntry(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(encodeEntry(kind, sig, p), b) {
+			t.Fatalf("accepted an entry that does not re-encode to itself")
+		}
+	})
+}
+
+func TestSpoolConcurrentGoroutines(t *testing.T) {
+	dir := t.TempDir()
+	s := OpenSpool(dir, SpoolOptions{Cap: 1 << 30})
+	const workers, each = 8, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	done := make(chan struct{})
+	// A reader runs alongside: it must never take an Append's temp file.
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				if _, err := s.batch(Logs, 1<<20); err != nil {
+					errs <- err
+				}
+			}
+		}
+	})
+	var writers sync.WaitGroup
+	for w := range workers {
+		writers.Go(func() {
+			for i := range each {
+				if err := s.Append(KindUsage, Logs, fmt.Appendf(nil, "g%d-%d", w, i)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var want []string
+	for w := range workers {
+		for i := range each {
+			want = append(want, fmt.Sprintf("g%d-%d", w, i))
+		}
+	}
+	got := payloadsOf(t, s, Logs)
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %d entries, want %d", len(got), len(want))
+	}
+}
+
+func TestSpoolConcurrentProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	const procs, each = 4, 50
+	var cmds []*exec.Cmd
+	var stderrs []*bytes.Buffer
+	for p := range procs {
+		cmd := helperCmd(t, "append", "WAYMARK_HELPER_DIR="+dir,
+			fmt.Sprintf("WAYMARK_HELPER_ID=%d", p), fmt.Sprintf("WAYMARK_HELPER_N=%d", each))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		stderrs = append(stderrs, &stderr)
+	}
+	// This process appends and reads alongside the children.
+	s := OpenSpool(dir, SpoolOptions{Cap: 1 << 30})
+	for i := range each {
+		if err := s.Append(KindUsage, Logs, fmt.Appendf(nil, "proc-parent-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.batch(Logs, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("child: %v: %s", err, stderrs[i])
+		}
+	}
+	want := map[string]bool{}
+	for i := range each {
+		want[fmt.Sprintf("proc-parent-%d", i)] = true
+		for p := range procs {
+			want[fmt.Sprintf("proc-%d-%d", p, i)] = true
+		}
+	}
+	got := payloadsOf(t, s, Logs)
+	for _, p := range got {
+		if !want[p] {
+			t.Fatalf("unexpected or duplicate payload %q", p)
+		}
+		delete(want, p)
+	}
+	if len(want) != 0 {
+		t.Fatalf("%d entries lost, e.g. %v", len(want), slices.Sorted(maps.Keys(want))[0])
+	}
+}
