@@ -1,6 +1,8 @@
 package exporter
 
 import (
+	"github.com/waymarkhq/waymark/internal/version"
+
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -16,7 +18,7 @@ import (
 )
 
 // userAgent names the client and nothing about the host it runs on.
-const userAgent = "waymark/0.1.0"
+const userAgent = "waymark/" + version.Version
 
 const (
 	defaultSendTimeout = 10 * time.Second

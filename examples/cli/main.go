@@ -1,0 +1,80 @@
+// Command acme is Waymark's example CLI: how a vendor instruments a
+// command-line tool. Its telemetry follows SPEC §9: product "acme", env prefix
+// ACME, milestones first_run and first_deploy.
+//
+//	acme hello                 reaches first_run
+//	acme deploy                reaches first_deploy
+//	acme crash                 panics inside ReportPanics
+//	acme telemetry status|enable|disable|local|reset [--json]
+//	acme --version
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/waymarkhq/waymark/sdk"
+)
+
+// version is this build's version; override with -ldflags "-X main.version=…".
+var version = "1.4.2"
+
+func config() sdk.Config {
+	return sdk.Config{
+		Product: "acme",
+		Version: version,
+		// ACME_TELEMETRY_ENDPOINT overrides this, and ACME_TELEMETRY_UPDATE_URL
+		// sets the update manifest; Waymark reads both itself.
+		Endpoint:   "http://127.0.0.1:4318",
+		Milestones: []string{"first_run", "first_deploy"},
+		NoticeURL:  "https://acme.example/telemetry",
+	}
+}
+
+func main() {
+	args := os.Args[1:]
+	// The telemetry command records and sends nothing itself.
+	if len(args) > 0 && args[0] == "telemetry" {
+		os.Exit(sdk.Command(config(), args[1:], os.Stdout, os.Stderr))
+	}
+	t, err := sdk.Start(config())
+	if err != nil {
+		log.Print(err)
+	}
+	code := run(t, args)
+	t.Shutdown(context.Background())
+	os.Exit(code)
+}
+
+func run(t *sdk.Client, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: acme hello|deploy|crash|telemetry|--version")
+		return 2
+	}
+	switch args[0] {
+	case "--version", "version":
+		fmt.Printf("acme %s\n", version)
+	case "hello":
+		sdk.Milestone("first_run")
+		fmt.Println("Hello from acme!")
+	case "deploy":
+		sdk.Milestone("first_deploy")
+		fmt.Println("Deployed.")
+	case "crash":
+		crash(t)
+	default:
+		fmt.Fprintf(os.Stderr, "acme: unknown command %q\n", args[0])
+		return 2
+	}
+	return 0
+}
+
+// crash fails the way a real bug would. ReportPanics asks (on a terminal)
+// whether to send a scrubbed report, then re-panics, so acme still exits 2.
+func crash(t *sdk.Client) {
+	defer t.ReportPanics()
+	var m map[string]int
+	m["boom"]++ // assignment to entry in nil map
+}

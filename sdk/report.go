@@ -1,0 +1,93 @@
+package sdk
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/waymarkhq/waymark/exporter"
+	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/scrub"
+	"github.com/waymarkhq/waymark/internal/uuidx"
+)
+
+// promptWait bounds how long ReportPanics waits for an answer.
+const promptWait = 30 * time.Second
+
+// ReportPanics, deferred at the top of main (or of a goroutine), catches a
+// panic, asks on a terminal "Send an anonymous error report to <product>?
+// [y/N]", sends a scrubbed report only on yes, and then panics again with the
+// same value so the program fails exactly as it would have (exit status 2).
+// Without a terminal it asks nothing and sends nothing. With telemetry off it
+// only re-panics.
+func (c *Client) ReportPanics() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	stack := debug.Stack()
+	c.offerReport(r, stack)
+	panic(r)
+}
+
+func (c *Client) offerReport(r any, stack []byte) {
+	if c == nil || c.pipe == nil || c.closed.Load() {
+		return
+	}
+	if c.decision.Mode != gate.Debug {
+		if !gate.IsTerminal(os.Stdin.Fd()) || !c.h.stderrTerminal() {
+			return
+		}
+		fmt.Fprintf(c.h.stderr, "%s crashed. Send an anonymous error report to %s? [y/N] ", c.cfg.Product, c.cfg.Product)
+		if !readYes(os.Stdin, promptWait) {
+			fmt.Fprintln(c.h.stderr, "No report sent.")
+			return
+		}
+	}
+	home, _ := os.UserHomeDir()
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	s := scrub.New(home, name, "")
+	eid, _ := uuidx.NewV4()
+	err := c.pipe.Emit(exporter.EventErrorReport,
+		attribute.String("event.id", eid),
+		attribute.String("exception.type", s.String(fmt.Sprintf("%T", r))),
+		attribute.String("exception.message", s.String(fmt.Sprint(r))),
+		attribute.String("exception.stacktrace", s.String(string(stack))),
+	)
+	if err != nil {
+		c.note("error report: %v", err)
+		return
+	}
+	if c.decision.Mode == gate.On {
+		fmt.Fprintln(c.h.stderr, "Thank you; the report will be sent.")
+	}
+	// The report goes out like any event: spooled, then the detached uploader.
+	c.Shutdown(context.Background())
+}
+
+// readYes reads one line and reports whether it starts with y or Y. No
+// answer within wait counts as no.
+func readYes(f *os.File, wait time.Duration) bool {
+	ans := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(f).ReadString('\n')
+		ans <- line
+	}()
+	select {
+	case line := <-ans:
+		line = strings.TrimSpace(line)
+		return strings.HasPrefix(line, "y") || strings.HasPrefix(line, "Y")
+	case <-time.After(wait):
+		return false
+	}
+}

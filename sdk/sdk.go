@@ -1,0 +1,441 @@
+package sdk
+
+import (
+	"github.com/waymarkhq/waymark/internal/version"
+
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/waymarkhq/waymark/exporter"
+	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/uuidx"
+	"github.com/waymarkhq/waymark/milestones"
+)
+
+// Version is the version of Waymark, sent as telemetry.sdk.version.
+const Version = version.Version
+
+// ErrShutdown is returned by a second call to Client.Shutdown.
+var ErrShutdown = errors.New("sdk: client already shut down")
+
+// Client is the handle Start returns. A disabled Client is fully usable and
+// does nothing. All methods are safe for concurrent use.
+type Client struct {
+	cfg       Config
+	h         host
+	decision  gate.Decision
+	endpoint  string
+	updateURL string
+	dir       string
+
+	store     *milestones.Store
+	spool     *exporter.Spool
+	pipe      *exporter.Pipeline
+	installID string
+	sessionID string
+	started   time.Time
+
+	// ms is built by Start and only read afterwards, so Milestone needs no
+	// lock to find a name; done flags are atomic.
+	ms map[string]*milestoneState
+
+	mu       sync.Mutex // serialises first recordings and problem notes
+	problems []string
+
+	closed   atomic.Bool
+	shutOnce sync.Once
+	srv      *server
+}
+
+type milestoneState struct{ done atomic.Bool }
+
+// active is the Client the package-level functions act on.
+var active atomic.Pointer[Client]
+
+// Start reads the decision of SPEC §3 once, prepares local state when
+// telemetry is on, sends the usage ping when one is due, and for a server
+// starts its heartbeat. It returns an error only for a bad Config; the
+// returned Client is usable either way (disabled on error). Disk, network
+// and collector problems never surface here: they turn telemetry off for
+// this process and show in `telemetry status` and debug mode.
+//
+// Call Start first thing in main, before other work or output: Waymark
+// re-runs the program's own binary as a detached uploader, and in that child
+// Start does the upload and exits without returning.
+func Start(cfg Config) (*Client, error) {
+	return start(cfg, osHost())
+}
+
+func start(cfg Config, h host) (*Client, error) {
+	c := &Client{cfg: cfg, h: h}
+	if err := cfg.validate(); err != nil {
+		c.decision = gate.Decision{Mode: gate.Off, Rule: "config_invalid", Reason: "the Config is invalid: " + err.Error()}
+		active.Store(c)
+		return c, err
+	}
+	c.cfg = cfg.withDefaults()
+	if v, _ := h.lookup(childEnv); v == cfg.Product {
+		runUploadChild(c.cfg, h)
+		h.exit(0)
+		return c, nil // reached only when h.exit returns, in tests
+	}
+	c.resolve()
+	switch c.decision.Mode {
+	case gate.On, gate.Local:
+		c.initRecording()
+	case gate.Debug:
+		c.initDebug()
+	}
+	active.Store(c)
+	return c, nil
+}
+
+// resolve fills decision, dir and endpoint: the same steps for Start, the
+// upload child and the telemetry command.
+func (c *Client) resolve() {
+	cfg, h := c.cfg, c.h
+	dir, dirErr := milestones.Dir(cfg.Product, cfg.StateDir, h.lookup, h.userConfigDir)
+	c.dir = dir
+	c.decision = gate.Decide(gate.Input{
+		Product:        cfg.Product,
+		LookupEnv:      h.lookup,
+		Disabled:       cfg.Disabled,
+		OptOutEnv:      cfg.OptOutEnv,
+		RequireConsent: cfg.RequireConsent,
+		SavedMode: func() (string, error) {
+			if dirErr != nil {
+				return "", nil
+			}
+			return milestones.New(dir, h.now).Mode()
+		},
+	})
+	c.endpoint = cfg.Endpoint
+	envEndpoint := gate.EnvPrefix(cfg.Product) + "_TELEMETRY_ENDPOINT"
+	if v, ok := h.lookup(envEndpoint); ok && v != "" {
+		c.endpoint = v
+		if err := checkEndpoint(v, cfg.AllowInsecure); err != nil {
+			c.turnOff("endpoint_invalid", fmt.Sprintf("%s %v; telemetry is off", envEndpoint, err))
+			return
+		}
+	}
+	c.updateURL = cfg.UpdateURL
+	envUpdate := gate.EnvPrefix(cfg.Product) + "_TELEMETRY_UPDATE_URL"
+	if v, ok := h.lookup(envUpdate); ok && v != "" {
+		if err := checkEndpoint(v, cfg.AllowInsecure); err != nil {
+			c.decision.Warnings = append(c.decision.Warnings, fmt.Sprintf("%s %v; update check skipped", envUpdate, err))
+			c.updateURL = ""
+		} else {
+			c.updateURL = v
+		}
+	}
+	if c.decision.Mode == gate.Off {
+		return
+	}
+	if dirErr != nil {
+		c.turnOff("no_state_dir", "no state directory: "+dirErr.Error())
+		return
+	}
+	if hz := exporter.EnvHazard(h.lookup); hz != "" {
+		c.turnOff("otel_env", hz+"; telemetry is off for this process")
+	}
+}
+
+func (c *Client) turnOff(rule, reason string) {
+	c.decision.Mode = gate.Off
+	c.decision.Rule = rule
+	c.decision.Reason = reason
+}
+
+func (c *Client) initRecording() {
+	cfg, h := c.cfg, c.h
+	store := milestones.New(c.dir, h.now)
+	if err := store.Prepare(); err != nil {
+		c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
+		return
+	}
+	id, _, err := store.DeviceID()
+	if err != nil {
+		c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
+		return
+	}
+	recorded, err := store.Recorded()
+	if err != nil {
+		c.note("%v (recovered: milestones will be re-checked)", err)
+	}
+	c.store, c.installID = store, id
+	if cfg.Server {
+		c.sessionID, _ = uuidx.NewV4()
+	}
+	c.started = h.now()
+	opts := exporter.Options{
+		Resource: resourceAttrs(cfg, id, c.sessionID),
+		Endpoint: c.endpoint,
+		Version:  Version,
+	}
+	if c.decision.Mode == gate.Local {
+		opts.Destination = exporter.ToLocalLog
+		opts.LocalLog = filepath.Join(c.dir, "local.jsonl")
+	} else {
+		c.spool = exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{Now: h.now})
+		opts.Destination = exporter.ToSpool
+		opts.Spool = c.spool
+	}
+	pipe, err := exporter.NewPipeline(opts)
+	if err != nil {
+		c.turnOff("pipeline", err.Error())
+		return
+	}
+	c.pipe = pipe
+	c.ms = make(map[string]*milestoneState, len(cfg.Milestones))
+	for _, m := range cfg.Milestones {
+		st := new(milestoneState)
+		if _, ok := recorded[m]; ok {
+			st.done.Store(true)
+		}
+		c.ms[m] = st
+	}
+	if c.decision.Mode == gate.On && c.decision.CI == "" && !store.NoticeShown() && h.stderrTerminal() {
+		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
+			if err := store.MarkNoticeShown(); err != nil {
+				c.note("notice: %v", err)
+			}
+		}
+	}
+	if _, err := store.Claim("usage", cfg.PingInterval, func() error {
+		eid, err := uuidx.NewV4()
+		if err != nil {
+			return err
+		}
+		return c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
+	}); err != nil {
+		c.note("usage ping: %v", err)
+	}
+	c.showUpdateNotices()
+	if cfg.Server {
+		c.startServer()
+	}
+}
+
+func (c *Client) initDebug() {
+	cfg, h := c.cfg, c.h
+	store := milestones.New(c.dir, h.now)
+	id, ok := store.PeekDeviceID()
+	if !ok {
+		// Debug records nothing, so a new install gets a throwaway id.
+		id, _ = uuidx.NewV4()
+	}
+	c.installID = id
+	if cfg.Server {
+		c.sessionID, _ = uuidx.NewV4()
+	}
+	c.started = h.now()
+	fmt.Fprintf(h.stderr, "waymark debug: %s telemetry is in debug mode (%s): events are printed, not recorded or sent\n", cfg.Product, c.decision.Reason)
+	for _, w := range c.decision.Warnings {
+		fmt.Fprintf(h.stderr, "waymark debug: %s\n", w)
+	}
+	pipe, err := exporter.NewPipeline(exporter.Options{
+		Resource:    resourceAttrs(cfg, id, c.sessionID),
+		Destination: exporter.ToDebug,
+		Debug:       h.stderr,
+		Endpoint:    c.endpoint,
+		Version:     Version,
+	})
+	if err != nil {
+		c.turnOff("pipeline", err.Error())
+		return
+	}
+	c.pipe = pipe
+	c.ms = make(map[string]*milestoneState, len(cfg.Milestones))
+	for _, m := range cfg.Milestones {
+		c.ms[m] = new(milestoneState)
+	}
+	eid, _ := uuidx.NewV4()
+	c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
+	if cfg.Server {
+		c.startServer()
+	}
+}
+
+// note keeps a problem for status and prints it in debug mode.
+func (c *Client) note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.mu.Lock()
+	if len(c.problems) < 32 {
+		c.problems = append(c.problems, msg)
+	}
+	c.mu.Unlock()
+	if c.decision.Mode == gate.Debug {
+		fmt.Fprintf(c.h.stderr, "waymark debug: %s\n", msg)
+	}
+}
+
+// Milestone records that this installation reached the named milestone. The
+// first call on an installation records and queues one waymark.milestone
+// event; every later call, in this process or any other, does nothing and
+// costs a map lookup. Undeclared names are dropped. Safe from any goroutine.
+func (c *Client) Milestone(name string) {
+	if c == nil || c.ms == nil {
+		return
+	}
+	st, ok := c.ms[name]
+	if !ok {
+		if c.decision.Mode == gate.Debug {
+			c.note("milestone %q is not declared in Config.Milestones; dropped", name)
+		}
+		return
+	}
+	if st.done.Load() {
+		return
+	}
+	c.reach(name, st)
+}
+
+// Milestone calls Milestone on the Client that Start returned. Before Start,
+// or when telemetry is off, it does nothing.
+func Milestone(name string) {
+	active.Load().Milestone(name)
+}
+
+func (c *Client) reach(name string, st *milestoneState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.done.Load() || c.closed.Load() {
+		return
+	}
+	eid, err := uuidx.V5(c.installID, name)
+	if err != nil {
+		eid, _ = uuidx.NewV4()
+	}
+	emit := func() error {
+		return c.pipe.Emit(exporter.EventMilestone,
+			attribute.String("milestone.name", name), attribute.String("event.id", eid))
+	}
+	if c.decision.Mode == gate.Debug {
+		emit()
+		st.done.Store(true)
+		return
+	}
+	recorded, err := c.store.Record(name, emit)
+	if err != nil {
+		c.mu.Unlock()
+		c.note("milestone %q: %v", name, err)
+		c.mu.Lock()
+		return
+	}
+	st.done.Store(true)
+	if recorded {
+		c.pipe.AddMilestone(name)
+	}
+}
+
+// Shutdown ends telemetry for this process. A CLI's Shutdown spools the
+// run's metrics and, when events are pending and the backoff allows, starts
+// the detached uploader; it never waits on the network. A server's Shutdown
+// stops the heartbeat and flushes within Config.FlushTimeout (or ctx's
+// deadline, if sooner). It never returns disk or network errors; a second
+// call returns ErrShutdown.
+func (c *Client) Shutdown(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	err := ErrShutdown
+	c.shutOnce.Do(func() {
+		err = nil
+		c.closed.Store(true)
+		if c.pipe == nil {
+			return
+		}
+		if c.srv != nil {
+			c.stopServer(ctx)
+		} else {
+			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+				c.note("metrics: %v", err)
+			}
+			c.maybeDetach()
+		}
+		c.pipe.Shutdown(context.Background())
+	})
+	return err
+}
+
+// resourceAttrs is the complete resource: SPEC §5's allowlist and nothing else.
+func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		attribute.String("service.name", cfg.Product),
+		attribute.String("service.version", cfg.Version),
+		attribute.String("app.installation.id", installID),
+		attribute.String("os.type", osType(runtime.GOOS)),
+		attribute.String("host.arch", hostArch(runtime.GOARCH)),
+		attribute.String("process.runtime.name", "go"),
+		attribute.String("process.runtime.version", runtime.Version()),
+		attribute.String("telemetry.sdk.name", "waymark"),
+		attribute.String("telemetry.sdk.language", "go"),
+		attribute.String("telemetry.sdk.version", Version),
+	}
+	if sessionID != "" {
+		attrs = append(attrs, attribute.String("session.id", sessionID))
+	}
+	return attrs
+}
+
+// osType maps GOOS to the semantic-convention os.type values.
+func osType(goos string) string {
+	switch goos {
+	case "ios":
+		return "darwin"
+	case "illumos":
+		return "solaris"
+	case "android":
+		return "linux"
+	}
+	return goos
+}
+
+// hostArch maps GOARCH to the semantic-convention host.arch values.
+func hostArch(goarch string) string {
+	switch goarch {
+	case "386":
+		return "x86"
+	case "arm":
+		return "arm32"
+	case "ppc64le", "ppc64":
+		return "ppc64"
+	}
+	return goarch
+}
+
+// host is everything Waymark reads from the process, read through one value
+// so tests can inject it.
+type host struct {
+	lookup         func(string) (string, bool)
+	environ        func() []string
+	now            func() time.Time
+	stderr         io.Writer
+	stderrTerminal func() bool
+	userConfigDir  func() (string, error)
+	executable     func() (string, error)
+	exit           func(int)
+}
+
+func osHost() host {
+	return host{
+		lookup:         os.LookupEnv,
+		environ:        os.Environ,
+		now:            time.Now,
+		stderr:         os.Stderr,
+		stderrTerminal: func() bool { return gate.IsTerminal(os.Stderr.Fd()) },
+		userConfigDir:  os.UserConfigDir,
+		executable:     os.Executable,
+		exit:           os.Exit,
+	}
+}

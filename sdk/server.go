@@ -1,0 +1,136 @@
+package sdk
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/waymarkhq/waymark/exporter"
+	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/uuidx"
+)
+
+// server is a long-running process's telemetry: a heartbeat loop and a
+// background uploader, both stopped by Shutdown.
+type server struct {
+	stop     chan struct{}
+	beatDone chan struct{}
+	kick     chan struct{}
+	upCtx    context.Context
+	upCancel context.CancelFunc
+	upDone   chan struct{}
+	uploader *exporter.Uploader
+}
+
+func (c *Client) startServer() {
+	s := &server{
+		stop:     make(chan struct{}),
+		beatDone: make(chan struct{}),
+		kick:     make(chan struct{}, 1),
+		upDone:   make(chan struct{}),
+	}
+	s.upCtx, s.upCancel = context.WithCancel(context.Background())
+	if c.decision.Mode == gate.On {
+		if sender, err := exporter.NewSender(c.endpoint, c.cfg.AllowInsecure, 10*time.Second); err == nil {
+			s.uploader = &exporter.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now}
+		} else {
+			c.note("uploader: %v", err)
+		}
+	}
+	c.srv = s
+	go c.heartbeatLoop(s)
+	go c.uploadLoop(s)
+}
+
+func (c *Client) heartbeatLoop(s *server) {
+	defer close(s.beatDone)
+	t := time.NewTicker(c.cfg.Heartbeat)
+	defer t.Stop()
+	c.heartbeat()
+	s.kickUpload()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			c.heartbeat()
+			s.kickUpload()
+		}
+	}
+}
+
+func (s *server) kickUpload() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// uploadLoop sends what the spool holds whenever a heartbeat kicks it and the
+// backoff allows; it runs apart from the heartbeat so a slow endpoint never
+// delays one.
+func (c *Client) uploadLoop(s *server) {
+	defer close(s.upDone)
+	for {
+		select {
+		case <-s.upCtx.Done():
+			return
+		case <-s.kick:
+			if s.uploader == nil || !c.uploadAllowed() || !exporter.Due(c.dir, c.h.now()) {
+				continue
+			}
+			if _, err := s.uploader.Run(s.upCtx); err != nil {
+				c.note("upload: %v", err)
+			}
+		}
+	}
+}
+
+func (c *Client) heartbeat() {
+	now := c.h.now()
+	up := now.Sub(c.started)
+	eid, _ := uuidx.NewV4()
+	attrs := []attribute.KeyValue{
+		attribute.String("event.id", eid),
+		attribute.String("session.start", c.started.UTC().Format(time.RFC3339)),
+		attribute.Int64("session.uptime_s", int64(up/time.Second)),
+		attribute.Int64("heartbeat.interval_s", int64(c.cfg.Heartbeat/time.Second)),
+	}
+	if c.cfg.APIVersion != "" {
+		attrs = append(attrs, attribute.String("api.version", c.cfg.APIVersion))
+	}
+	if err := c.pipe.Emit(exporter.EventHeartbeat, attrs...); err != nil {
+		c.note("heartbeat: %v", err)
+	}
+	c.pipe.AddHeartbeat(up)
+	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+		c.note("metrics: %v", err)
+	}
+}
+
+// stopServer ends both loops, then makes one last upload bounded by
+// FlushTimeout and ctx: the one place Waymark waits on the network.
+func (c *Client) stopServer(ctx context.Context) {
+	s := c.srv
+	close(s.stop)
+	<-s.beatDone
+	s.upCancel()
+	<-s.upDone
+	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+		c.note("metrics: %v", err)
+	}
+	if s.uploader == nil || !c.uploadAllowed() {
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushTimeout)
+	defer cancel()
+	if _, err := s.uploader.Run(fctx); err != nil {
+		c.note("flush: %v", err)
+	}
+}
+
+// uploadAllowed is false while HoldUntilNotice holds events back.
+func (c *Client) uploadAllowed() bool {
+	return c.decision.Mode == gate.On && (!c.cfg.HoldUntilNotice || c.store.NoticeShown())
+}

@@ -1,0 +1,72 @@
+package sdk
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/waymarkhq/waymark/exporter"
+	"github.com/waymarkhq/waymark/gate"
+)
+
+// childEnv marks the detached uploader: the host's own binary re-run with
+// this variable set to the product name. Start sees it, uploads, and exits.
+const childEnv = "WAYMARK_UPLOAD_CHILD"
+
+const (
+	// childLifetime is the hard limit on an uploader's life, whatever the
+	// network does.
+	childLifetime = 10 * time.Second
+	// childSendTimeout bounds one request, leaving room for the state write.
+	childSendTimeout = 4 * time.Second
+)
+
+// maybeDetach starts the detached uploader when events are pending and the
+// backoff allows. It costs one fork/exec when it does anything, and never
+// waits for the child.
+func (c *Client) maybeDetach() {
+	if c.spool == nil || !c.uploadAllowed() {
+		return
+	}
+	st, err := c.spool.Stat()
+	send := err == nil && st.Pending > 0 && exporter.Due(c.dir, c.h.now())
+	if !send && !c.updateDue() {
+		return
+	}
+	exe, err := c.h.executable()
+	if err != nil {
+		c.note("uploader: %v", err)
+		return
+	}
+	env := append(c.h.environ(), childEnv+"="+c.cfg.Product)
+	if _, err := exporter.StartDetached(exe, nil, env); err != nil {
+		c.note("uploader: %v", err)
+	}
+}
+
+// runUploadChild is the whole life of the detached uploader. It decides
+// again (the user may have opted out since), sends what the spool holds, and
+// returns; a timer ends the process if anything hangs.
+func runUploadChild(cfg Config, h host) {
+	killer := time.AfterFunc(childLifetime, func() { h.exit(0) })
+	defer killer.Stop()
+	c := &Client{cfg: cfg, h: h}
+	c.resolve()
+	if c.decision.Mode != gate.On {
+		return
+	}
+	sender, err := exporter.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
+	if err != nil {
+		return
+	}
+	up := &exporter.Uploader{
+		StateDir: c.dir,
+		Spool:    exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{Now: h.now}),
+		Sender:   sender,
+		Now:      h.now,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
+	defer cancel()
+	up.Run(ctx)
+	c.updateCheck(ctx)
+}

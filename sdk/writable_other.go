@@ -1,0 +1,7 @@
+//go:build !unix
+
+package sdk
+
+// probeWritable cannot ask without writing on this platform; Start still
+// finds out, and turns telemetry off for the process, when a write fails.
+func probeWritable(string) error { return nil }
