@@ -188,7 +188,6 @@ func startCollector(t testing.TB, extraConfigs []string, env ...string) *collect
 		"HOME=" + t.TempDir(),
 		fmt.Sprintf("WAYMARK_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", port),
 		"WAYMARK_DATA_DIR=" + data,
-		fmt.Sprintf("WAYMARK_TELEMETRY_PORT=%d", freePort(t)),
 	}, env...)
 	c := &collector{process: startProcess(t, cmd), Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), DataDir: data}
 	deadline := time.Now().Add(60 * time.Second)

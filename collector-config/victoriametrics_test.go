@@ -142,14 +142,24 @@ func TestVictoriaMetrics(t *testing.T) {
 			}
 		}()
 	}
+	// Two servers beat; one of them stopped an hour ago.
+	for i, age := range []time.Duration{0, time.Hour} {
+		srv := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
+		srv.Session = otlpgen.UUID()
+		at := end.Add(-age)
+		code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", otlpgen.ServerMetrics(srv, at.Add(-time.Minute), at, 6, time.Duration(i+1)*time.Hour))
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("server metrics: %d %s %v", code, body, err)
+		}
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
 
-	// The funnel as a dashboard shows it: milestones reached in the last hour.
-	const funnel = `sum by (milestone.name) (sum_over_time({__name__="waymark.milestones"}[1h]))`
+	// The dashboard queries of README.md. The funnel:
+	const funnel = `sum by (milestone.name) (sum_over_time(waymark.milestones[30d]))`
 	var got map[string]float64
 	ok := waitFor(30*time.Second, func() bool {
 		res, err := vmQuery(ctx, vmURL, funnel)
@@ -167,10 +177,20 @@ func TestVictoriaMetrics(t *testing.T) {
 		t.Fatalf("%s = %v, want first_run %d and first_deploy %d\ncollector:\n%s\nVictoriaMetrics:\n%s", funnel, got, runs, deploys, c.output, vm.output)
 	}
 
-	// Installs that reached first_run, counted by installation id.
-	const installs = `count(count by (app.installation.id) (last_over_time({__name__="waymark.milestones", milestone.name="first_run"}[1h])))`
-	if res, err := vmQuery(ctx, vmURL, installs); err != nil || len(res) != 1 || res[0].Value != runs {
-		t.Errorf("%s = %v, %v; want %d", installs, res, err, runs)
+	for _, q := range []struct {
+		query string
+		want  float64
+	}{
+		{`sum(sum_over_time(waymark.milestones{milestone.name="first_run"}[1d]))`, runs},
+		{`count(count by (app.installation.id, service.version) (last_over_time(waymark.milestones{milestone.name="first_deploy"}[30d])))`, deploys},
+		{`count(count by (session.id) (last_over_time(waymark.heartbeats[20m])))`, 1},
+		{`max(last_over_time(waymark.session.uptime[20m]))`, 3600},
+		{`sum(sum_over_time(waymark.heartbeats[2h]))`, 12},
+	} {
+		res, err := vmQuery(ctx, vmURL, q.query)
+		if err != nil || len(res) != 1 || res[0].Value != q.want {
+			t.Errorf("%s = %v, %v; want %v", q.query, res, err, q.want)
+		}
 	}
 
 	// The allowlist holds in this pipeline too: no label carries what the hostile client added.

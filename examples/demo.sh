@@ -45,7 +45,7 @@ done
 endpoint="http://127.0.0.1:$port"
 
 step "starting the collector on $endpoint (log: bin/demo/collector.log)"
-WAYMARK_OTLP_HTTP_ENDPOINT="127.0.0.1:$port" WAYMARK_DATA_DIR="$demo/data" WAYMARK_TELEMETRY_PORT=0 \
+WAYMARK_OTLP_HTTP_ENDPOINT="127.0.0.1:$port" WAYMARK_DATA_DIR="$demo/data" \
 	bin/otelcol-waymark --config collector-config/ingest.yaml >"$demo/collector.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do

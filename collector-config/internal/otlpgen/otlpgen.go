@@ -188,3 +188,30 @@ func Send(ctx context.Context, c *http.Client, url string, msg proto.Message) (i
 	}
 	return Post(ctx, c, url, b, true)
 }
+
+// ServerMetrics is a server's MetricsData for the interval (start, end]: the delta sum
+// waymark.heartbeats with beats, and the gauge waymark.session.uptime in seconds.
+func ServerMetrics(in Install, start, end time.Time, beats int64, uptime time.Duration) *metricspb.MetricsData {
+	return &metricspb.MetricsData{ResourceMetrics: []*metricspb.ResourceMetrics{{
+		Resource: in.Resource(),
+		ScopeMetrics: []*metricspb.ScopeMetrics{{
+			Scope: &commonpb.InstrumentationScope{Name: "waymark"},
+			Metrics: []*metricspb.Metric{
+				{Name: "waymark.heartbeats", Unit: "{heartbeat}", Data: &metricspb.Metric_Sum{Sum: &metricspb.Sum{
+					AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA,
+					IsMonotonic:            true,
+					DataPoints: []*metricspb.NumberDataPoint{{
+						StartTimeUnixNano: uint64(start.UnixNano()), TimeUnixNano: uint64(end.UnixNano()),
+						Value: &metricspb.NumberDataPoint_AsInt{AsInt: beats},
+					}},
+				}}},
+				{Name: "waymark.session.uptime", Unit: "s", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{
+					DataPoints: []*metricspb.NumberDataPoint{{
+						TimeUnixNano: uint64(end.UnixNano()),
+						Value:        &metricspb.NumberDataPoint_AsDouble{AsDouble: uptime.Seconds()},
+					}},
+				}}},
+			},
+		}},
+	}}}
+}

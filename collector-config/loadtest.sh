@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Measures events per second per collector core: starts bin/otelcol-waymark with ingest.yaml on
+# 127.0.0.1, limited to one core (GOMAXPROCS=1, and pinned to CPU 0 with taskset when there
+# is one), drives it from the load generator on the other cores, prints every run and the
+# median, and stops the collector. Bounded: RUNS runs of DURATION each (defaults 5 × 10s).
+#
+#   bash collector-config/loadtest.sh            # after `make collector`
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+runs="${RUNS:-5}"
+duration="${DURATION:-10s}"
+clients="${CLIENTS:-8}"
+port="${PORT:-14318}"
+
+[[ -x bin/otelcol-waymark ]] || { echo "bin/otelcol-waymark missing: run make collector" >&2; exit 1; }
+work="$(mktemp -d)"
+collector=""
+cleanup() {
+	[[ -n "$collector" ]] && kill -TERM "$collector" 2>/dev/null && wait "$collector" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+go build -o "$work/loadgen" ./collector-config/loadgen
+
+pin_collector=() pin_load=()
+if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
+	pin_collector=(taskset -c 0)
+	pin_load=(taskset -c "1-$(($(nproc) - 1))")
+fi
+
+GOMAXPROCS=1 WAYMARK_OTLP_HTTP_ENDPOINT="127.0.0.1:$port" WAYMARK_DATA_DIR="$work/data" \
+	"${pin_collector[@]}" bin/otelcol-waymark --config collector-config/ingest.yaml >"$work/collector.log" 2>&1 &
+collector=$!
+for _ in $(seq 1 100); do
+	(: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+	sleep 0.1
+done
+
+echo "collector: 1 core (GOMAXPROCS=1${pin_collector:+, CPU 0}); load: $clients clients, $runs × $duration"
+"${pin_load[@]}" "$work/loadgen" -endpoint "http://127.0.0.1:$port" -duration "$duration" -runs "$runs" -clients "$clients"
+echo "stored: $(du -sh "$work/data" | cut -f1) in $work/data (removed on exit)"
