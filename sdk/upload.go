@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/exporter"
@@ -38,10 +39,22 @@ func (c *Client) maybeDetach() {
 		c.note("uploader: %v", err)
 		return
 	}
+	if isTestBinary(exe) {
+		// Re-running a test binary would run its tests again; events stay
+		// pending for a real run of the program.
+		c.note("uploader: not started from a Go test binary (%s)", filepath.Base(exe))
+		return
+	}
 	env := append(c.h.environ(), childEnv+"="+c.cfg.Product)
 	if _, err := exporter.StartDetached(exe, nil, env); err != nil {
 		c.note("uploader: %v", err)
 	}
+}
+
+// isTestBinary reports whether exe is a binary built by `go test`.
+func isTestBinary(exe string) bool {
+	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
+	return strings.HasSuffix(base, ".test")
 }
 
 // runUploadChild is the whole life of the detached uploader. It decides
