@@ -116,6 +116,11 @@ func (c *Client) resolve() {
 			if dirErr != nil {
 				return "", nil
 			}
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				// No directory, no saved choice; whether one can be made
+				// is for Prepare to find out.
+				return "", nil
+			}
 			return milestones.New(dir, h.now).Mode()
 		},
 	})
