@@ -58,18 +58,24 @@ for _ in $(seq 1 100); do
 	sleep 0.2
 done
 
-# A fresh install: its own home and state dir, and nothing else from this environment (CI=true
-# or DO_NOT_TRACK would rightly turn telemetry off).
-as_install() {
+# The environment of a fresh install: its own home and state dir, and nothing else from this
+# environment (CI=true or DO_NOT_TRACK would rightly turn telemetry off). Sets the array fresh.
+fresh_install() {
 	local home="$demo/homes/$1"
-	shift
 	mkdir -p "$home"
-	env -i PATH="$PATH" HOME="$home" ACME_TELEMETRY_ENDPOINT="$endpoint" \
-		ACME_TELEMETRY_DIR="$home/acme-telemetry" "$@"
+	fresh=(env -i PATH="$PATH" HOME="$home" ACME_TELEMETRY_ENDPOINT="$endpoint"
+		ACME_TELEMETRY_DIR="$home/acme-telemetry")
+}
+as_install() {
+	fresh_install "$1"
+	shift
+	"${fresh[@]}" "$@"
 }
 
 step "acme-server: heartbeats every second"
-as_install server "$demo/acme-server" --heartbeat 1s >"$demo/server.log" 2>&1 &
+fresh_install server
+# A simple command, so that $! is acme-server itself (env execs it) and SIGTERM reaches it.
+"${fresh[@]}" "$demo/acme-server" --heartbeat 1s >"$demo/server.log" 2>&1 &
 server=$!
 pids+=("$server")
 
