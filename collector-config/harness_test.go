@@ -60,6 +60,10 @@ func collectorBinary(t testing.TB) string {
 	if bin == "" {
 		t.Skip("WAYMARK_COLLECTOR is not set: run `make test`, or `make collector` and set WAYMARK_COLLECTOR=$PWD/bin/otelcol-waymark")
 	}
+	if !filepath.IsAbs(bin) {
+		// Relative to the module root, where `make` and people run from.
+		bin = filepath.Join(repoRoot(t), bin)
+	}
 	st, err := os.Stat(bin)
 	if err != nil {
 		t.Fatalf("WAYMARK_COLLECTOR=%s: %v", bin, err)

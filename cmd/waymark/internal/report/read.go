@@ -22,6 +22,8 @@ type Input struct {
 	Events []Event
 	Files  int // files read
 	Lines  int // non-blank lines read
+
+	strings map[string]string // interned values
 }
 
 // Warner receives one message per skipped piece of input, prefixed with "file:line: " where a
@@ -129,7 +131,12 @@ func (in *Input) parse(line []byte, at string, last bool, warn Warner) {
 		}
 		return
 	}
-	in.Events = append(in.Events, l.Events...)
+	for _, ev := range l.Events {
+		// Versions, platforms and names repeat across millions of events: keep one copy.
+		ev.Name, ev.Product, ev.Version = in.intern(ev.Name), in.intern(ev.Product), in.intern(ev.Version)
+		ev.OS, ev.Arch, ev.Milestone = in.intern(ev.OS), in.intern(ev.Arch), in.intern(ev.Milestone)
+		in.Events = append(in.Events, ev)
+	}
 	if len(l.Skipped) > 0 {
 		reasons := make([]string, 0, len(l.Skipped))
 		for why, c := range l.Skipped {
@@ -138,6 +145,19 @@ func (in *Input) parse(line []byte, at string, last bool, warn Warner) {
 		sort.Strings(reasons)
 		warn(fmt.Sprintf("%slog records skipped: %s", at, strings.Join(reasons, ", ")))
 	}
+}
+
+func (in *Input) intern(s string) string {
+	if in.strings == nil {
+		in.strings = map[string]string{}
+	}
+	if v, ok := in.strings[s]; ok {
+		return v
+	}
+	if len(in.strings) < 1<<16 {
+		in.strings[s] = s
+	}
+	return s
 }
 
 // readLine returns the next line without its newline. A line over max bytes is consumed and
