@@ -347,7 +347,7 @@ func Describe(r *sdklog.Record, res []attribute.KeyValue) EventView {
 	if len(res) > 0 {
 		v.Resource = make(map[string]string, len(res))
 		for _, kv := range res {
-			v.Resource[string(kv.Key)] = kv.Value.Emit()
+			v.Resource[string(kv.Key)] = kv.Value.String()
 		}
 	}
 	return v
