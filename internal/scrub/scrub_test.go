@@ -1,8 +1,8 @@
 package scrub
 
 import (
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
