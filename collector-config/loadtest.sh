@@ -39,6 +39,18 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
+# CPU time the collector used (user+system, in clock ticks), from /proc on Linux.
+cpu_ticks() { [[ -r /proc/$collector/stat ]] && awk '{print $14 + $15}' "/proc/$collector/stat" || echo 0; }
+
 echo "collector: 1 core (GOMAXPROCS=1${pin_collector:+, CPU 0}); load: $clients clients, $runs × $duration"
-"${pin_load[@]}" "$work/loadgen" -endpoint "http://127.0.0.1:$port" -duration "$duration" -runs "$runs" -clients "$clients"
+before="$(cpu_ticks)"
+"${pin_load[@]}" "$work/loadgen" -endpoint "http://127.0.0.1:$port" -duration "$duration" -runs "$runs" -clients "$clients" | tee "$work/out"
+after="$(cpu_ticks)"
+# Events per CPU-second of the collector: what one core sustains, even when other work on a
+# shared machine keeps the collector from having its core to itself.
+events="$(awk '/^total:/ {print $2}' "$work/out")"
+if [[ "$after" -gt "$before" ]]; then
+	awk -v e="$events" -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "collector CPU: %.1f s for %d events: %.0f events per CPU-second\n", t / hz, e, e / (t / hz) }'
+fi
 echo "stored: $(du -sh "$work/data" | cut -f1) in $work/data (removed on exit)"

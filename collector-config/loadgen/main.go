@@ -69,6 +69,7 @@ func run(endpoint string, duration time.Duration, runs, clients int, maxRequests
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	logsURL := endpoint + "/v1/logs"
 	var rates []float64
+	var total int64
 	for r := 1; r <= runs; r++ {
 		var ok, failed, sent atomic.Int64
 		ctx, cancel := context.WithTimeout(context.Background(), duration)
@@ -98,9 +99,11 @@ func run(endpoint string, duration time.Duration, runs, clients int, maxRequests
 		elapsed := time.Since(start).Seconds()
 		rate := float64(ok.Load()*eventsPerRequest) / elapsed
 		rates = append(rates, rate)
+		total += ok.Load() * eventsPerRequest
 		fmt.Printf("run %d: %d requests accepted, %d failed in %.1f s: %.0f events/s\n", r, ok.Load(), failed.Load(), elapsed, rate)
 	}
 	slices.Sort(rates)
 	fmt.Printf("median of %d runs: %.0f events/s (%d clients, %d events per request)\n", runs, rates[len(rates)/2], clients, eventsPerRequest)
+	fmt.Printf("total: %d events accepted\n", total)
 	return nil
 }
