@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build test test-short bench lint collector demo fuzz cross clean
+.PHONY: all build test test-short bench lint collector backend demo fuzz cross clean
 
 all: build
 
@@ -38,6 +38,10 @@ collector: $(COLLECTOR)
 # Rebuilt only when the manifest changes.
 $(COLLECTOR): collector-config/builder-config.yaml collector-config/build.sh
 	bash collector-config/build.sh
+
+# VictoriaMetrics, the second (metrics) backend of collector-config/victoriametrics.yaml.
+backend:
+	bash collector-config/install-backend.sh
 
 demo: $(COLLECTOR)
 	bash examples/demo.sh
