@@ -216,7 +216,26 @@ func (c *Client) initRecording() {
 			}
 		}
 	}
-	if _, err := store.Claim("usage", cfg.PingInterval, func() error {
+	if c.usageDue(store) {
+		c.sendUsage(store)
+	}
+	c.showUpdateNotices()
+	if cfg.Server {
+		c.startServer()
+	}
+}
+
+// usageDue is a lock-free look at the usage ticket, so the common run, with
+// a ping sent in the last PingInterval, takes no lock at all. Claim decides
+// for certain under the lock.
+func (c *Client) usageDue(store *milestones.Store) bool {
+	last, ok := store.LastClaim("usage")
+	now := c.h.now()
+	return !ok || now.Sub(last) >= c.cfg.PingInterval || last.After(now.Add(c.cfg.PingInterval))
+}
+
+func (c *Client) sendUsage(store *milestones.Store) {
+	if _, err := store.Claim("usage", c.cfg.PingInterval, func() error {
 		eid, err := uuidx.NewV4()
 		if err != nil {
 			return err
@@ -224,10 +243,6 @@ func (c *Client) initRecording() {
 		return c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
 	}); err != nil {
 		c.note("usage ping: %v", err)
-	}
-	c.showUpdateNotices()
-	if cfg.Server {
-		c.startServer()
 	}
 }
 
