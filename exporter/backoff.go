@@ -66,7 +66,11 @@ func writeDeliveryState(stateDir string, st DeliveryState) error {
 // has expired, or it lies further ahead than any backoff could (a clock that
 // jumped back must not silence delivery for long).
 func Due(stateDir string, now time.Time) bool {
-	next := ReadDeliveryState(stateDir).NextAttempt
+	return due(ReadDeliveryState(stateDir), now)
+}
+
+func due(st DeliveryState, now time.Time) bool {
+	next := st.NextAttempt
 	return next.IsZero() || !now.Before(next) || next.Sub(now) > maxBackoff
 }
 

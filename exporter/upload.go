@@ -29,6 +29,11 @@ type Uploader struct {
 	// MaxBody, if positive, caps the raw (uncompressed) bytes sent in one
 	// request; an entry larger than that is sent alone. Default 192 KiB.
 	MaxBody int
+	// RespectBackoff, if set, makes Run do nothing while the backoff of an
+	// earlier failure lasts, judged under the upload lock: uploaders started
+	// together by several runs then count one outage as one failure, not one
+	// each. A server's final flush leaves it unset, to try once more.
+	RespectBackoff bool
 }
 
 // Result says what one Run did.
@@ -45,6 +50,9 @@ type Result struct {
 	// Retry is set when a retryable failure ended the run; upload.json holds
 	// the backoff.
 	Retry bool
+	// Deferred is set when RespectBackoff found the backoff still running;
+	// Run then did nothing.
+	Deferred bool
 }
 
 // Run drains the spool, logs first and then metrics, one batch per request,
@@ -84,6 +92,10 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 	defer lock.Unlock()
 
 	st := ReadDeliveryState(u.StateDir)
+	if u.RespectBackoff && !due(st, now()) {
+		res.Deferred = true
+		return res, nil
+	}
 	// Entries sent in this run; meeting one again means it could not be
 	// removed, and sending it once more would loop.
 	sent := map[string]bool{}

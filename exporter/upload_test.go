@@ -409,3 +409,33 @@ func TestUploaderConcurrentAppendsAreNotLost(t *testing.T) {
 		}
 	}
 }
+
+// Uploaders started together by several runs of an offline CLI must count one
+// outage once: with RespectBackoff, the second finds the backoff under the
+// lock and does nothing, so the first retry stays within 10 s.
+func TestUploaderRespectBackoffCountsOneOutageOnce(t *testing.T) {
+	f := newUploadFixture(t, http.StatusServiceUnavailable)
+	f.up.RespectBackoff = true
+	f.addLogs(t, "a")
+	if _, err := f.up.Run(context.Background()); !errors.Is(err, ErrRetry) {
+		t.Fatalf("first run: %v", err)
+	}
+	res, err := f.up.Run(context.Background())
+	if err != nil || !res.Deferred || res.Requests != 0 {
+		t.Fatalf("second run during the backoff: %+v, %v; want Deferred and no request", res, err)
+	}
+	if st := ReadDeliveryState(f.stateDir); st.Failures != 1 {
+		t.Fatalf("failures = %d, want 1", st.Failures)
+	}
+	// Without RespectBackoff (a server's final flush) it tries anyway.
+	f.up.RespectBackoff = false
+	if res, _ := f.up.Run(context.Background()); res.Requests != 1 {
+		t.Fatalf("flush ignoring the backoff sent %d requests, want 1", res.Requests)
+	}
+	// Once the backoff has passed, a respectful run goes again.
+	f.up.RespectBackoff = true
+	f.clock.Add(time.Hour + time.Second)
+	if res, _ := f.up.Run(context.Background()); res.Deferred || res.Requests != 1 {
+		t.Fatalf("after the backoff: %+v", res)
+	}
+}

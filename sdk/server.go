@@ -33,7 +33,7 @@ func (c *Client) startServer() {
 	s.upCtx, s.upCancel = context.WithCancel(context.Background())
 	if c.decision.Mode == gate.On {
 		if sender, err := exporter.NewSender(c.endpoint, c.cfg.AllowInsecure, 10*time.Second); err == nil {
-			s.uploader = &exporter.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now}
+			s.uploader = &exporter.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now, RespectBackoff: true}
 		} else {
 			c.note("uploader: %v", err)
 		}
@@ -125,7 +125,9 @@ func (c *Client) stopServer(ctx context.Context) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushTimeout)
 	defer cancel()
-	if _, err := s.uploader.Run(fctx); err != nil {
+	final := *s.uploader
+	final.RespectBackoff = false
+	if _, err := final.Run(fctx); err != nil {
 		c.note("flush: %v", err)
 	}
 }

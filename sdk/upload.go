@@ -77,6 +77,9 @@ func runUploadChild(cfg Config, h host) {
 		Spool:    exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{Now: h.now}),
 		Sender:   sender,
 		Now:      h.now,
+		// Several runs may each have started an uploader before the first
+		// failure was written down; only the first may try.
+		RespectBackoff: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()
