@@ -195,19 +195,8 @@ func (c *Client) initRecording() {
 		opts.Destination = exporter.ToSpool
 		opts.Spool = c.spool
 	}
-	pipe, err := exporter.NewPipeline(opts)
-	if err != nil {
-		c.turnOff("pipeline", err.Error())
+	if !c.setPipeline(opts, recorded) {
 		return
-	}
-	c.pipe = pipe
-	c.ms = make(map[string]*milestoneState, len(cfg.Milestones))
-	for _, m := range cfg.Milestones {
-		st := new(milestoneState)
-		if _, ok := recorded[m]; ok {
-			st.done.Store(true)
-		}
-		c.ms[m] = st
 	}
 	if c.decision.Mode == gate.On && c.decision.CI == "" && !store.NoticeShown() && h.stderrTerminal() {
 		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
@@ -263,27 +252,40 @@ func (c *Client) initDebug() {
 	for _, w := range c.decision.Warnings {
 		fmt.Fprintf(h.stderr, "waymark debug: %s\n", w)
 	}
-	pipe, err := exporter.NewPipeline(exporter.Options{
+	if !c.setPipeline(exporter.Options{
 		Resource:    resourceAttrs(cfg, id, c.sessionID),
 		Destination: exporter.ToDebug,
 		Debug:       h.stderr,
 		Endpoint:    c.endpoint,
 		Version:     Version,
-	})
-	if err != nil {
-		c.turnOff("pipeline", err.Error())
+	}, nil) {
 		return
-	}
-	c.pipe = pipe
-	c.ms = make(map[string]*milestoneState, len(cfg.Milestones))
-	for _, m := range cfg.Milestones {
-		c.ms[m] = new(milestoneState)
 	}
 	eid, _ := uuidx.NewV4()
 	c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
 	if cfg.Server {
 		c.startServer()
 	}
+}
+
+// setPipeline builds the pipeline and the table of declared milestones,
+// marking those already recorded. It turns telemetry off if it cannot.
+func (c *Client) setPipeline(opts exporter.Options, recorded map[string]time.Time) bool {
+	pipe, err := exporter.NewPipeline(opts)
+	if err != nil {
+		c.turnOff("pipeline", err.Error())
+		return false
+	}
+	c.pipe = pipe
+	c.ms = make(map[string]*milestoneState, len(c.cfg.Milestones))
+	for _, m := range c.cfg.Milestones {
+		st := new(milestoneState)
+		if _, ok := recorded[m]; ok {
+			st.done.Store(true)
+		}
+		c.ms[m] = st
+	}
+	return true
 }
 
 // note keeps a problem for status and prints it in debug mode.
