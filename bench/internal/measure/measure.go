@@ -1,0 +1,188 @@
+// Package measure holds what Waymark's benchmark drivers share: building a
+// program, running one with a scrubbed environment and timing it, and the
+// order statistics the reports quote. It never reads the caller's
+// environment into a measured process: every run gets the variables it is
+// given and nothing else.
+package measure
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ModuleRoot returns the directory of the go.mod that the go command sees
+// from the current directory.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("measure: go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("measure: not inside a Go module; run from the waymark checkout")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Build runs `go build` for pkg (a path relative to root, such as
+// "./examples/cli") into out, with extra build flags such as -trimpath.
+func Build(root, pkg, out string, flags ...string) error {
+	args := append([]string{"build", "-o", out}, flags...)
+	args = append(args, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("measure: go %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return nil
+}
+
+// BuildStripped builds pkg the way a vendor ships a release binary:
+// -trimpath and -ldflags "-s -w", plus any extra linker flags.
+func BuildStripped(root, pkg, out string, extraLdflags ...string) error {
+	ld := strings.Join(append([]string{"-s", "-w"}, extraLdflags...), " ")
+	return Build(root, pkg, out, "-trimpath", "-ldflags="+ld)
+}
+
+// Deps lists the packages pkg links, as `go list -deps` prints them.
+func Deps(root, pkg string) (map[string]bool, error) {
+	cmd := exec.Command("go", "list", "-deps", pkg)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("measure: go list -deps %s: %w", pkg, err)
+	}
+	deps := map[string]bool{}
+	for _, l := range strings.Fields(string(out)) {
+		deps[l] = true
+	}
+	return deps, nil
+}
+
+// Env builds a scrubbed environment: a fixed PATH, the given HOME, and the
+// extra NAME=value pairs. Nothing of the caller's environment (CI
+// variables, DO_NOT_TRACK, OTEL_*) leaks into it.
+func Env(home string, extra ...string) []string {
+	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + home, "LANG=C"}
+	return append(env, extra...)
+}
+
+// Sample is one timed run of a process.
+type Sample struct {
+	// Wall is the time from just before the start to just after the wait.
+	Wall time.Duration
+	// CPU is the user plus system time of the process itself (not of any
+	// process it left running), which the other load on a shared machine
+	// disturbs less than Wall.
+	CPU time.Duration
+}
+
+// Run starts exe with args and env and waits for it. stdout and stderr go
+// to the null device unless stderr is given.
+func Run(exe string, args, env []string, stderr *bytes.Buffer) (Sample, error) {
+	cmd := exec.Command(exe, args...)
+	cmd.Env = env
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	start := time.Now()
+	err := cmd.Run()
+	s := Sample{Wall: time.Since(start)}
+	if cmd.ProcessState != nil {
+		s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return s, fmt.Errorf("measure: %s %s: %w", filepath.Base(exe), strings.Join(args, " "), err)
+	}
+	return s, nil
+}
+
+// Walls returns the wall time of each sample.
+func Walls(s []Sample) []time.Duration {
+	return pick(s, func(x Sample) time.Duration { return x.Wall })
+}
+
+// CPUs returns the CPU time of each sample.
+func CPUs(s []Sample) []time.Duration { return pick(s, func(x Sample) time.Duration { return x.CPU }) }
+
+func pick(s []Sample, f func(Sample) time.Duration) []time.Duration {
+	out := make([]time.Duration, len(s))
+	for i, x := range s {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// Median returns the median of xs (the mean of the middle two for an even
+// count), or 0 for none. xs is not changed.
+func Median(xs []time.Duration) time.Duration {
+	return Quantile(xs, 0.5)
+}
+
+// Quantile returns the q-quantile of xs by linear interpolation between
+// closest ranks, or 0 for none. xs is not changed.
+func Quantile(xs []time.Duration, q float64) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(pos)
+	if lo >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	frac := pos - float64(lo)
+	return s[lo] + time.Duration(frac*float64(s[lo+1]-s[lo]))
+}
+
+// MedianFloat is Median for plain numbers.
+func MedianFloat(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Diffs returns b[i]-a[i] for paired samples.
+func Diffs(a, b []time.Duration) []time.Duration {
+	n := min(len(a), len(b))
+	d := make([]time.Duration, n)
+	for i := range n {
+		d[i] = b[i] - a[i]
+	}
+	return d
+}
+
+// Ms formats d in milliseconds with three decimals, signed.
+func Ms(d time.Duration) string {
+	return fmt.Sprintf("%+.3f ms", float64(d)/float64(time.Millisecond))
+}
+
+// MsAbs formats d in milliseconds with three decimals.
+func MsAbs(d time.Duration) string {
+	return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
+}
+
+// Verdict returns "PASS" or "FAIL".
+func Verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}

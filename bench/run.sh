@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Waymark's cost benchmarks (issue 2 point 7, issue 3 point 3; SPEC §5 and §6):
+#   1. Milestone after its first call: go test -bench, budget <=100 ns/op and 0 allocs/op
+#   2. linking Waymark into a net/http CLI: bench/cmd/costdriver, budgets +2.5 MB stripped, +1.5 ms start-up
+#   3. exit-time cost of telemetry on vs off: bench/cmd/exitcost, budget +2 ms, and no acme process left
+#   4. where a run's telemetry time goes: bench/cmd/startphases (diagnosis, no budget)
+# Each step prints PASS/FAIL per budget; the script runs every step and exits 1 if any budget failed.
+# Knobs: BENCH_COUNT (5), COST_RUNS (200), COST_WARMUP (20), INIT_RUNS (25), EXIT_PAIRS (100),
+# EXIT_WARMUP (10), PHASE_RUNS (40). Medians only: the machine may be shared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+BENCH_COUNT=${BENCH_COUNT:-5}
+COST_RUNS=${COST_RUNS:-200}
+COST_WARMUP=${COST_WARMUP:-20}
+INIT_RUNS=${INIT_RUNS:-25}
+EXIT_PAIRS=${EXIT_PAIRS:-100}
+EXIT_WARMUP=${EXIT_WARMUP:-10}
+PHASE_RUNS=${PHASE_RUNS:-40}
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/waymark-bench.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+failed=()
+
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
+
+echo
+echo "== 1/4 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
+	failed+=("go test -bench")
+fi
+if ! $GO test -count=1 -run '^TestMilestoneFastPathAllocatesNothing$' ./sdk/; then
+	failed+=("TestMilestoneFastPathAllocatesNothing")
+fi
+# Median ns/op and allocs/op per benchmark; budget for client, package, disabled.
+bench_summary() {
+	local name ns allocs verdict
+	for name in $(awk '/^BenchmarkMilestone\//{sub(/-[0-9]+$/, "", $1); print $1}' "$out/bench.txt" | sort -u); do
+		ns=$(awk -v n="$name" '{b=$1; sub(/-[0-9]+$/, "", b)} b==n{print $3}' "$out/bench.txt" | sort -g |
+			awk '{v[NR]=$1} END{if (NR%2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}')
+		allocs=$(awk -v n="$name" '{b=$1; sub(/-[0-9]+$/, "", b)} b==n{print $7}' "$out/bench.txt" | sort -g | tail -1)
+		case $name in
+		*/undeclared) verdict="(informational)" ;;
+		*) if awk -v ns="$ns" -v a="$allocs" 'BEGIN{exit !(ns <= 100 && a == 0)}'; then verdict=PASS; else verdict=FAIL; fi ;;
+		esac
+		printf '%-34s median %8s ns/op  max %s allocs/op   budget <=100 ns, 0 allocs   %s\n' "$name" "$ns" "$allocs" "$verdict"
+	done
+}
+bench_summary | tee "$out/bench-summary.txt"
+if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.txt"; then
+	failed+=("Milestone budget")
+fi
+
+echo
+echo "== 2/4 cost of linking Waymark (bench/cmd/costdriver)"
+$GO build -o "$out/costdriver" ./bench/cmd/costdriver
+if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
+	failed+=("costdriver")
+fi
+
+echo
+echo "== 3/4 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+$GO build -o "$out/exitcost" ./bench/cmd/exitcost
+if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
+	failed+=("exitcost")
+fi
+
+echo
+echo "== 4/4 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+$GO build -o "$out/startphases" ./bench/cmd/startphases
+if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
+	failed+=("startphases")
+fi
+
+echo
+echo "================ summary (medians) ================"
+cat "$out/bench-summary.txt"
+grep -E '^(growth|withsdk .*minus basecli|telemetry off wrote)' "$out/cost.txt" || true
+grep -E '^withsdk  init in the' "$out/cost.txt" || true
+sed -n '/^== summary/,$p' "$out/exit.txt" | grep -vE '^(== summary|exitcost:)' || true
+echo
+echo "Reproduce:"
+echo "  Milestone:   go test -run '^\$' -bench . -benchmem -count $BENCH_COUNT ./sdk/"
+echo "  link cost:   go run ./bench/cmd/costdriver -runs $COST_RUNS -warmup $COST_WARMUP -inittrace $INIT_RUNS"
+echo "  exit cost:   go run ./bench/cmd/exitcost -pairs $EXIT_PAIRS -warmup $EXIT_WARMUP"
+echo "  breakdown:   go run ./bench/cmd/startphases -runs $PHASE_RUNS"
+echo "  everything:  make bench   (bash bench/run.sh)"
+if ((${#failed[@]})); then
+	echo
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi
+echo
+echo "all budgets PASS"
