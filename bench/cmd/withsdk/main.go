@@ -2,6 +2,9 @@
 // main and Shutdown at the end, as the README's quick start does. The
 // benchmark runs it with telemetry off, either by ACME_TELEMETRY=off or, in
 // the build made with -ldflags "-X main.disabled=true", by Config.Disabled.
+// The build made with -X main.skipstart=true links Waymark but never calls
+// Start, which splits the cost of linking it (package init, a larger binary
+// to load) from the cost of Start and Shutdown with telemetry off.
 package main
 
 import (
@@ -14,19 +17,23 @@ import (
 	"github.com/waymarkhq/waymark/sdk"
 )
 
-// disabled is set to "true" at link time for the Config.Disabled variant.
-var disabled string
+// disabled and skipstart are set to "true" at link time for the variants.
+var disabled, skipstart string
 
 func main() {
-	t, err := sdk.Start(sdk.Config{
-		Product:    "acme",
-		Version:    "1.4.2",
-		Endpoint:   "http://127.0.0.1:4318",
-		Milestones: []string{"first_run"},
-		Disabled:   disabled == "true",
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	var t *sdk.Client
+	if skipstart != "true" {
+		var err error
+		t, err = sdk.Start(sdk.Config{
+			Product:    "acme",
+			Version:    "1.4.2",
+			Endpoint:   "http://127.0.0.1:4318",
+			Milestones: []string{"first_run"},
+			Disabled:   disabled == "true",
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9/status", nil)

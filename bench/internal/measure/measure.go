@@ -84,6 +84,9 @@ type Sample struct {
 	// process it left running), which the other load on a shared machine
 	// disturbs less than Wall.
 	CPU time.Duration
+	// MinFlt counts the process's minor page faults (0 where not measured):
+	// a larger binary touches more pages before main.
+	MinFlt int64
 }
 
 // Run starts exe with args and env and waits for it. stdout and stderr go
@@ -99,6 +102,7 @@ func Run(exe string, args, env []string, stderr *bytes.Buffer) (Sample, error) {
 	s := Sample{Wall: time.Since(start)}
 	if cmd.ProcessState != nil {
 		s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		s.MinFlt = minorFaults(cmd.ProcessState)
 	}
 	if err != nil {
 		return s, fmt.Errorf("measure: %s %s: %w", filepath.Base(exe), strings.Join(args, " "), err)
@@ -113,6 +117,15 @@ func Walls(s []Sample) []time.Duration {
 
 // CPUs returns the CPU time of each sample.
 func CPUs(s []Sample) []time.Duration { return pick(s, func(x Sample) time.Duration { return x.CPU }) }
+
+// MinFlts returns the minor page faults of each sample.
+func MinFlts(s []Sample) []float64 {
+	out := make([]float64, len(s))
+	for i, x := range s {
+		out[i] = float64(x.MinFlt)
+	}
+	return out
+}
 
 func pick(s []Sample, f func(Sample) time.Duration) []time.Duration {
 	out := make([]time.Duration, len(s))
