@@ -48,23 +48,28 @@ func main() {
 	traces := flag.Int("inittrace", 25, "runs of each program with GODEBUG=inittrace=1")
 	keep := flag.Bool("keep", false, "keep the temporary directory with the binaries")
 	flag.Parse()
-	if err := run(*runs, *warmup, *traces, *keep); err != nil {
+	ok, err := run(*runs, *warmup, *traces, *keep)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "costdriver:", err)
 		os.Exit(2)
 	}
+	if !ok {
+		os.Exit(1)
+	}
 }
 
-func run(runs, warmup, traces int, keep bool) error {
+// run measures and reports; ok is false when a budget failed.
+func run(runs, warmup, traces int, keep bool) (ok bool, err error) {
 	if runs < 1 || warmup < 0 || traces < 0 || runs > 100000 || traces > 10000 {
-		return fmt.Errorf("bad counts: -runs %d -warmup %d -inittrace %d", runs, warmup, traces)
+		return false, fmt.Errorf("bad counts: -runs %d -warmup %d -inittrace %d", runs, warmup, traces)
 	}
 	root, err := measure.ModuleRoot()
 	if err != nil {
-		return err
+		return false, err
 	}
 	tmp, err := os.MkdirTemp("", "waymark-costdriver-")
 	if err != nil {
-		return err
+		return false, err
 	}
 	if keep {
 		fmt.Println("binaries kept in", tmp)
@@ -73,7 +78,7 @@ func run(runs, warmup, traces int, keep bool) error {
 	}
 	home := filepath.Join(tmp, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
-		return err
+		return false, err
 	}
 
 	baseExe := filepath.Join(tmp, "basecli")
@@ -82,18 +87,18 @@ func run(runs, warmup, traces int, keep bool) error {
 	linkExe := filepath.Join(tmp, "withsdk-nostart")
 	fmt.Println("building stripped binaries (-trimpath -ldflags='-s -w') ...")
 	if err := measure.BuildStripped(root, "./bench/cmd/basecli", baseExe); err != nil {
-		return err
+		return false, err
 	}
 	if err := measure.BuildStripped(root, "./bench/cmd/withsdk", sdkExe); err != nil {
-		return err
+		return false, err
 	}
 	if err := measure.BuildStripped(root, "./bench/cmd/withsdk", disExe, "-X", "main.disabled=true"); err != nil {
-		return err
+		return false, err
 	}
 	if err := measure.BuildStripped(root, "./bench/cmd/withsdk", linkExe, "-X", "main.skipstart=true"); err != nil {
-		return err
+		return false, err
 	}
-	ok := true
+	ok = true
 
 	// Size.
 	baseSize, sdkSize := fileSize(baseExe), fileSize(sdkExe)
@@ -120,7 +125,7 @@ func run(runs, warmup, traces int, keep bool) error {
 		for _, k := range rng.Perm(len(vs)) {
 			smp, err := measure.Run(vs[k].exe, nil, vs[k].env, nil)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if i >= 0 {
 				samples[k] = append(samples[k], smp)
@@ -158,15 +163,12 @@ func run(runs, warmup, traces int, keep bool) error {
 
 	if traces > 0 {
 		if err := initReport(root, home, baseExe, sdkExe, traces); err != nil {
-			return err
+			return false, err
 		}
 	}
 
 	fmt.Printf("\ncostdriver: %s\n", map[bool]string{true: "all budgets PASS", false: "a budget FAILED"}[ok])
-	if !ok {
-		os.Exit(1)
-	}
-	return nil
+	return ok, nil
 }
 
 // initTrace is one run's GODEBUG=inittrace=1 output: clock ms per package.
