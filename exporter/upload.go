@@ -55,6 +55,19 @@ type Result struct {
 	Deferred bool
 }
 
+// Busy reports whether an uploader holds stateDir's upload lock right now. A
+// CLI checks it before starting another uploader that would only find the
+// lock taken and exit: while a black-holed endpoint keeps one uploader busy
+// for seconds, every run would otherwise pay for a process start.
+func Busy(stateDir string) bool {
+	l, err := fsx.TryLock(filepath.Join(stateDir, uploadLock))
+	if err != nil {
+		return errors.Is(err, fsx.ErrLocked)
+	}
+	l.Unlock()
+	return false
+}
+
 // Run drains the spool, logs first and then metrics, one batch per request,
 // oldest entries first. A batch that is accepted is removed and counted as
 // delivered; one that is rejected as malformed is removed and counted as

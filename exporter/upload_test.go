@@ -1,6 +1,8 @@
 package exporter
 
 import (
+	"github.com/waymarkhq/waymark/internal/fsx"
+
 	"context"
 	"errors"
 	"net/http"
@@ -437,5 +439,23 @@ func TestUploaderRespectBackoffCountsOneOutageOnce(t *testing.T) {
 	f.clock.Add(time.Hour + time.Second)
 	if res, _ := f.up.Run(context.Background()); res.Deferred || res.Requests != 1 {
 		t.Fatalf("after the backoff: %+v", res)
+	}
+}
+
+func TestBusyWhileAnUploaderHoldsTheLock(t *testing.T) {
+	dir := t.TempDir()
+	if Busy(dir) {
+		t.Fatal("busy with no uploader")
+	}
+	l, err := fsx.TryLock(filepath.Join(dir, uploadLock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Busy(dir) {
+		t.Fatal("not busy while the upload lock is held")
+	}
+	l.Unlock()
+	if Busy(dir) {
+		t.Fatal("still busy after the lock was released")
 	}
 }

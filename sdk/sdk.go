@@ -164,9 +164,14 @@ func (c *Client) turnOff(rule, reason string) {
 func (c *Client) initRecording() {
 	cfg, h := c.cfg, c.h
 	store := milestones.New(c.dir, h.now)
-	if err := store.Prepare(); err != nil {
-		c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
-		return
+	// An install that has its id needs no write probe on every run, only the
+	// cheap permission check; Prepare (which creates a file) is for the first
+	// run and for a directory that stopped being writable.
+	if _, ok := store.PeekDeviceID(); !ok || probeWritable(c.dir) != nil {
+		if err := store.Prepare(); err != nil {
+			c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
+			return
+		}
 	}
 	id, _, err := store.DeviceID()
 	if err != nil {

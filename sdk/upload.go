@@ -31,7 +31,7 @@ func (c *Client) maybeDetach() {
 	}
 	st, err := c.spool.Stat()
 	send := err == nil && st.Pending > 0 && exporter.Due(c.dir, c.h.now())
-	if !send && !c.updateDue() {
+	if !send && !c.updateDue() || exporter.Busy(c.dir) {
 		return
 	}
 	exe, err := c.h.executable()
