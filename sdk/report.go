@@ -34,6 +34,9 @@ func (c *Client) ReportPanics() {
 	}
 	stack := debug.Stack()
 	c.offerReport(r, stack)
+	// Whatever the answer, this run's events leave as on a normal exit: a
+	// CLI hands them to the detached uploader without waiting.
+	c.Shutdown(context.Background())
 	panic(r)
 }
 
@@ -71,8 +74,6 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if c.decision.Mode == gate.On {
 		fmt.Fprintln(c.h.stderr, "Thank you; the report will be sent.")
 	}
-	// The report goes out like any event: spooled, then the detached uploader.
-	c.Shutdown(context.Background())
 }
 
 // readYes reads one line and reports whether it starts with y or Y. No

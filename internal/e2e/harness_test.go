@@ -337,14 +337,6 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-func countDistinct(evs []Event, key string) int {
-	seen := map[string]bool{}
-	for _, e := range evs {
-		seen[e.Attrs[key]] = true
-	}
-	return len(seen)
-}
-
 func hasAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
