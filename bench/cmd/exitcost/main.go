@@ -90,17 +90,17 @@ func (s status) String() string {
 
 // result is what one scenario measured.
 type result struct {
-	sc              scenario
-	on, off, diff   time.Duration
-	p90diff         time.Duration
-	cpuOn, cpuOff   time.Duration
-	cpuDiff         time.Duration
-	pairs           int
-	before, after   status
-	hits            int64
-	uploadersSeen   int
-	ok              bool
-	invalid, reason string
+	sc            scenario
+	on, off, diff time.Duration
+	p90diff       time.Duration
+	cpuOn, cpuOff time.Duration
+	cpuDiff       time.Duration
+	pairs         int
+	before, after status
+	hits          int64
+	uploadersSeen int
+	ok            bool
+	invalid       string
 }
 
 func main() {
