@@ -82,10 +82,14 @@ type Options struct {
 // below keeps them.
 type Pipeline struct {
 	opts    Options
-	lp      *sdklog.LoggerProvider
-	logger  log.Logger
-	logExp  *logExporter
 	metrics deltaMetrics
+
+	// The LoggerProvider is built on the first Emit: most runs of a CLI
+	// record nothing and should not pay for it.
+	once   sync.Once
+	lp     *sdklog.LoggerProvider
+	logger log.Logger
+	logExp *logExporter
 }
 
 // EnvHazard reports why the OTel SDK would write to the process's standard
@@ -121,17 +125,22 @@ func NewPipeline(o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("exporter: unknown destination %d", o.Destination)
 	}
 	p := &Pipeline{opts: o}
-	p.logExp = &logExporter{opts: o}
-	p.lp = sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(syncProcessor{exp: p.logExp}),
-		// Pinned so that OTEL_LOGRECORD_* variables cannot cut our attributes.
-		sdklog.WithAttributeCountLimit(64),
-		sdklog.WithAttributeValueLengthLimit(8192),
-	)
-	p.logger = p.lp.Logger(ScopeName, log.WithInstrumentationVersion(o.Version))
-
 	p.metrics.start = time.Now()
 	return p, nil
+}
+
+// build makes the LoggerProvider, once, unless Shutdown came first.
+func (p *Pipeline) build() {
+	p.once.Do(func() {
+		p.logExp = &logExporter{opts: p.opts}
+		p.lp = sdklog.NewLoggerProvider(
+			sdklog.WithProcessor(syncProcessor{exp: p.logExp}),
+			// Pinned so that OTEL_LOGRECORD_* variables cannot cut our attributes.
+			sdklog.WithAttributeCountLimit(64),
+			sdklog.WithAttributeValueLengthLimit(8192),
+		)
+		p.logger = p.lp.Logger(ScopeName, log.WithInstrumentationVersion(p.opts.Version))
+	})
 }
 
 type resultKey struct{}
@@ -140,6 +149,10 @@ type resultKey struct{}
 // the durable write (spool or local log), so a caller can tell whether the
 // event is safe before it marks anything as done.
 func (p *Pipeline) Emit(event string, attrs ...attribute.KeyValue) error {
+	p.build()
+	if p.logger == nil {
+		return errors.New("exporter: pipeline is shut down")
+	}
 	var rec log.Record
 	now := time.Now()
 	rec.SetEventName(event)
@@ -176,8 +189,13 @@ func (p *Pipeline) FlushMetrics(context.Context) error {
 	return p.opts.Spool.Append(KindMetrics, Metrics, payload)
 }
 
-// Shutdown stops the logger provider. Events already emitted are durable.
+// Shutdown stops the logger provider, if one was built; Emit fails after it.
+// Events already emitted are durable.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.once.Do(func() {}) // no provider is built after this
+	if p.lp == nil {
+		return nil
+	}
 	return p.lp.Shutdown(ctx)
 }
 

@@ -200,3 +200,23 @@ func TestEnvHazard(t *testing.T) {
 		t.Fatalf("malformed OTEL_RESOURCE_ATTRIBUTES: %q", h)
 	}
 }
+
+func TestPipelineBuildsProviderOnlyWhenUsed(t *testing.T) {
+	sp := OpenSpool(filepath.Join(t.TempDir(), "spool"), SpoolOptions{})
+	p, _ := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp})
+	if p.lp != nil {
+		t.Fatal("provider built before any event")
+	}
+	if err := p.FlushMetrics(context.Background()); err != nil || p.lp != nil {
+		t.Fatalf("flushing no metrics built the provider (%v)", err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Emit(EventUsage); err == nil {
+		t.Fatal("Emit after Shutdown succeeded")
+	}
+	if st, _ := sp.Stat(); st.Pending != 0 {
+		t.Fatalf("%d entries after Shutdown", st.Pending)
+	}
+}
