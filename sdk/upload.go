@@ -51,6 +51,24 @@ func (c *Client) maybeDetach() {
 	}
 }
 
+// drain runs the uploader until the spool is empty, it fails, or another
+// uploader takes over. The spool is looked at again after each run has
+// released the lock: a run of the host that appended an event while this
+// uploader held the lock saw it busy and started none, so this uploader must
+// pick that event up. (Append, then look at the lock, in the host; release,
+// then look at the spool, here: one of the two always sees the other.)
+func drain(ctx context.Context, up *exporter.Uploader) {
+	for i := 0; i < 8 && ctx.Err() == nil; i++ {
+		res, err := up.Run(ctx)
+		if err != nil || res.Busy || res.Deferred || res.Retry {
+			return
+		}
+		if st, err := up.Spool.Stat(); err != nil || st.Pending == 0 {
+			return
+		}
+	}
+}
+
 // isTestBinary reports whether exe is a binary built by `go test`.
 func isTestBinary(exe string) bool {
 	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
@@ -83,6 +101,6 @@ func runUploadChild(cfg Config, h host) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()
-	up.Run(ctx)
+	drain(ctx, up)
 	c.updateCheck(ctx)
 }

@@ -293,3 +293,28 @@ func TestServerHeartbeats(t *testing.T) {
 		t.Error("no metrics request arrived from the server")
 	}
 }
+
+// Back-to-back runs: the second appends its milestone after the first run's
+// uploader has sent the events and while it waits on the metrics (answered
+// slowly here), holding the upload lock, so the second run starts no
+// uploader of its own; its event must still leave without a third run.
+func TestBackToBackRunsBothDeliverWithoutAnotherRun(t *testing.T) {
+	col := newCollector(t)
+	col.Delay, col.DelayPath = 1500*time.Millisecond, "/v1/metrics"
+	in := newInstall(t, col.URL)
+	in.MustRun(nil, "hello")
+	if !col.WaitFor(deliveryWait, func() bool {
+		for _, r := range col.Requests() {
+			if r.Metrics != nil {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("the first run's metrics upload never started")
+	}
+	in.MustRun(nil, "deploy") // the first uploader is still waiting for its answer
+	if !col.WaitFor(deliveryWait, func() bool { return len(col.Named("waymark.milestone")) == 2 }) {
+		t.Fatalf("%d of 2 milestones arrived", len(col.Named("waymark.milestone")))
+	}
+}

@@ -78,6 +78,10 @@ type Collector struct {
 	reqs []Request
 	// Status, if set, is the HTTP status to answer with.
 	Status int
+	// Delay, if set, holds answers back this long: every answer, or only
+	// those to DelayPath when that is set.
+	Delay     time.Duration
+	DelayPath string
 }
 
 func newCollector(t *testing.T) *Collector {
@@ -128,8 +132,12 @@ func (c *Collector) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.reqs = append(c.reqs, req)
-	status := c.Status
+	status, delay := c.Status, c.Delay
+	if c.DelayPath != "" && c.DelayPath != r.URL.Path {
+		delay = 0
+	}
 	c.mu.Unlock()
+	time.Sleep(delay)
 	if status != 0 {
 		w.WriteHeader(status)
 		return
