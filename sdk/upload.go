@@ -101,6 +101,13 @@ func runUploadChild(cfg Config, h host) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()
+	// The update check does not wait behind a slow endpoint, nor the
+	// upload behind a slow manifest host.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.updateCheck(ctx)
+	}()
 	drain(ctx, up)
-	c.updateCheck(ctx)
+	<-done
 }
