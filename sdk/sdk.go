@@ -49,8 +49,7 @@ type Client struct {
 	// lock to find a name; done flags are atomic.
 	ms map[string]*milestoneState
 
-	mu       sync.Mutex // serialises first recordings and problem notes
-	problems []string
+	mu sync.Mutex // serialises first recordings
 
 	closed   atomic.Bool
 	shutOnce sync.Once
@@ -293,16 +292,13 @@ func (c *Client) setPipeline(opts exporter.Options, recorded map[string]time.Tim
 	return true
 }
 
-// note keeps a problem for status and prints it in debug mode.
+// note reports a problem that telemetry survived. Debug mode prints it;
+// otherwise it stays silent: `telemetry status` finds the lasting ones again
+// (an unwritable dir, damaged files, delivery errors in upload.json, odd
+// environment values) without this process having to write anything.
 func (c *Client) note(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	c.mu.Lock()
-	if len(c.problems) < 32 {
-		c.problems = append(c.problems, msg)
-	}
-	c.mu.Unlock()
 	if c.decision.Mode == gate.Debug {
-		fmt.Fprintf(c.h.stderr, "waymark debug: %s\n", msg)
+		fmt.Fprintf(c.h.stderr, "waymark debug: %s\n", fmt.Sprintf(format, args...))
 	}
 }
 
@@ -354,9 +350,7 @@ func (c *Client) reach(name string, st *milestoneState) {
 	}
 	recorded, err := c.store.Record(name, emit)
 	if err != nil {
-		c.mu.Unlock()
 		c.note("milestone %q: %v", name, err)
-		c.mu.Lock()
 		return
 	}
 	st.done.Store(true)
