@@ -370,3 +370,28 @@ func TestHoldUntilNoticeKeepsEventsWithoutTerminal(t *testing.T) {
 		t.Fatal("upload still held after the notice was shown on a terminal")
 	}
 }
+
+func TestRequireConsentIsOffUntilEnabled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	cfg := goodConfig(dir)
+	cfg.RequireConsent = true
+	h, _ := testHost(t, map[string]string{})
+	c, _ := start(cfg, h)
+	c.Milestone("first_run")
+	c.Shutdown(context.Background())
+	if c.decision.Mode.String() != "off" || c.decision.Rule != "consent_required" {
+		t.Fatalf("decision %+v, want off/consent_required", c.decision)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("files written before consent")
+	}
+	var out bytes.Buffer
+	if code := command(cfg, h, []string{"enable"}, &out, &out); code != 0 {
+		t.Fatalf("enable: %d %s", code, out.String())
+	}
+	c2, _ := start(cfg, h)
+	defer c2.Shutdown(context.Background())
+	if c2.decision.Mode.String() != "on" || c2.decision.Rule != "saved" {
+		t.Fatalf("after enable: %+v, want on/saved", c2.decision)
+	}
+}
