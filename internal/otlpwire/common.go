@@ -56,35 +56,15 @@ func appendAnyValueContent(b []byte, v attribute.Value) []byte {
 	case attribute.BYTESLICE:
 		return appendBytes(b, anyValueBytes, v.AsByteSlice())
 	case attribute.BOOLSLICE:
-		b, start := openField(b, anyValueArray)
-		for _, x := range v.AsBoolSlice() {
-			b = appendAnyValue(b, arrayValueValues, attribute.BoolValue(x))
-		}
-		return closeField(b, start)
+		return appendArray(b, v.AsBoolSlice(), attribute.BoolValue)
 	case attribute.INT64SLICE:
-		b, start := openField(b, anyValueArray)
-		for _, x := range v.AsInt64Slice() {
-			b = appendAnyValue(b, arrayValueValues, attribute.Int64Value(x))
-		}
-		return closeField(b, start)
+		return appendArray(b, v.AsInt64Slice(), attribute.Int64Value)
 	case attribute.FLOAT64SLICE:
-		b, start := openField(b, anyValueArray)
-		for _, x := range v.AsFloat64Slice() {
-			b = appendAnyValue(b, arrayValueValues, attribute.Float64Value(x))
-		}
-		return closeField(b, start)
+		return appendArray(b, v.AsFloat64Slice(), attribute.Float64Value)
 	case attribute.STRINGSLICE:
-		b, start := openField(b, anyValueArray)
-		for _, x := range v.AsStringSlice() {
-			b = appendAnyValue(b, arrayValueValues, attribute.StringValue(x))
-		}
-		return closeField(b, start)
+		return appendArray(b, v.AsStringSlice(), attribute.StringValue)
 	case attribute.SLICE:
-		b, start := openField(b, anyValueArray)
-		for _, x := range v.AsSlice() {
-			b = appendAnyValue(b, arrayValueValues, x)
-		}
-		return closeField(b, start)
+		return appendArray(b, v.AsSlice(), func(x attribute.Value) attribute.Value { return x })
 	case attribute.MAP:
 		b, start := openField(b, anyValueKvlist)
 		for _, kv := range v.AsMap() {
@@ -128,5 +108,14 @@ func appendScope(b []byte, num int, s *instrumentation.Scope) []byte {
 	b = appendStringField(b, scopeName, s.Name)
 	b = appendStringField(b, scopeVersion, s.Version)
 	b = appendAttributeSet(b, scopeAttributes, &s.Attributes)
+	return closeField(b, start)
+}
+
+// appendArray appends an ArrayValue field holding xs, each made a Value by conv.
+func appendArray[T any](b []byte, xs []T, conv func(T) attribute.Value) []byte {
+	b, start := openField(b, anyValueArray)
+	for _, x := range xs {
+		b = appendAnyValue(b, arrayValueValues, conv(x))
+	}
 	return closeField(b, start)
 }
