@@ -51,27 +51,76 @@ type Sender struct {
 // (default 10 s). Proxies are taken from HTTPS_PROXY, HTTP_PROXY and NO_PROXY
 // as net/http does; redirects are not followed.
 func NewSender(endpoint string, allowInsecure bool, timeout time.Duration) (*Sender, error) {
-	u, err := url.Parse(endpoint)
+	u, err := CheckEndpoint(endpoint, allowInsecure)
 	if err != nil {
-		return nil, fmt.Errorf("exporter: endpoint %q: not a URL", endpoint)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("exporter: endpoint %q: scheme must be https (or http to loopback)", endpoint)
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("exporter: endpoint %q: no host", endpoint)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("exporter: endpoint %q: must not have a query or fragment", endpoint)
-	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
-		return nil, fmt.Errorf("exporter: endpoint %q: plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost) unless insecure endpoints are allowed; use https", endpoint)
+		return nil, err
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	if timeout <= 0 {
 		timeout = defaultSendTimeout
 	}
+	tr := newTransport(timeout)
+	return &Sender{
+		base:      u,
+		transport: tr,
+		client: &http.Client{
+			Transport: tr,
+			Timeout:   timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+	}, nil
+}
+
+// CheckURL enforces what every URL Waymark contacts must be: absolute http
+// or https with a host and no credentials, and plain http only to a loopback
+// host (127.0.0.0/8, ::1, localhost) unless allowInsecure.
+func CheckURL(raw string, allowInsecure bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("exporter: URL %q: not a URL", raw)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("exporter: URL %q: scheme must be https (or http to loopback)", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("exporter: URL %q: no host", raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("exporter: URL %q: must not carry credentials", raw)
+	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
+		return nil, fmt.Errorf("exporter: URL %q: plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost) unless insecure endpoints are allowed; use https", raw)
+	}
+	return u, nil
+}
+
+// CheckEndpoint is CheckURL for an OTLP/HTTP base URL, which also must not
+// have a query or fragment (signal paths are appended to it). Start checks
+// the Config with it, so an endpoint it accepts is one NewSender accepts.
+func CheckEndpoint(raw string, allowInsecure bool) (*url.URL, error) {
+	u, err := CheckURL(raw, allowInsecure)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("exporter: URL %q: an endpoint must not have a query or fragment", raw)
+	}
+	return u, nil
+}
+
+// HTTPClient is an *http.Client on Waymark's own transport (see NewSender)
+// for the one other request Waymark makes, the update manifest.
+func HTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: newTransport(timeout), Timeout: timeout}
+}
+
+// newTransport is Waymark's private transport: never http.DefaultTransport,
+// proxies from the environment as net/http reads them, TLS 1.2 or later,
+// every wait bounded by timeout.
+func newTransport(timeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            dialer.DialContext,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
@@ -84,17 +133,6 @@ func NewSender(endpoint string, allowInsecure bool, timeout time.Duration) (*Sen
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 	}
-	return &Sender{
-		base:      u,
-		transport: tr,
-		client: &http.Client{
-			Transport: tr,
-			Timeout:   timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
-	}, nil
 }
 
 // isLoopback reports whether host is "localhost" or a loopback IP literal.

@@ -3,8 +3,9 @@ package sdk
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
+
+	"github.com/waymarkhq/waymark/exporter"
 	"strings"
 	"time"
 )
@@ -121,7 +122,7 @@ func (c Config) validate() error {
 		}
 	}
 	if c.UpdateURL != "" {
-		if err := checkEndpoint(c.UpdateURL, c.AllowInsecure); err != nil {
+		if err := checkURL(c.UpdateURL, c.AllowInsecure); err != nil {
 			bad("UpdateURL", "%v", err)
 		}
 	}
@@ -163,35 +164,19 @@ func validName(s string, max int, dots bool) bool {
 	return true
 }
 
-// checkEndpoint enforces an absolute http(s) URL without credentials, and
-// https for anything but loopback unless allowInsecure.
+// checkEndpoint is the exporter's own rule for endpoints (the one the
+// sender applies), so Start never accepts an endpoint it cannot send to.
 func checkEndpoint(raw string, allowInsecure bool) error {
 	if raw == "" {
 		return errors.New("is required")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q must use http or https", raw)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("%q has no host", raw)
-	}
-	if u.User != nil {
-		return fmt.Errorf("%q must not carry credentials", raw)
-	}
-	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%q: plain http is allowed only to loopback; use https or set AllowInsecure", raw)
-	}
-	return nil
+	_, err := exporter.CheckEndpoint(raw, allowInsecure)
+	return err
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// checkURL is the exporter's rule for other URLs it contacts (the update
+// manifest may have a query).
+func checkURL(raw string, allowInsecure bool) error {
+	_, err := exporter.CheckURL(raw, allowInsecure)
+	return err
 }

@@ -135,7 +135,7 @@ func (c *Client) resolve() {
 	c.updateURL = cfg.UpdateURL
 	envUpdate := gate.EnvPrefix(cfg.Product) + "_TELEMETRY_UPDATE_URL"
 	if v, ok := h.lookup(envUpdate); ok && v != "" {
-		if err := checkEndpoint(v, cfg.AllowInsecure); err != nil {
+		if err := checkURL(v, cfg.AllowInsecure); err != nil {
 			c.decision.Warnings = append(c.decision.Warnings, fmt.Sprintf("%s %v; update check skipped", envUpdate, err))
 			c.updateURL = ""
 		} else {
@@ -166,16 +166,16 @@ func (c *Client) initRecording() {
 	// An install that has its id needs no write probe on every run, only the
 	// cheap permission check; Prepare (which creates a file) is for the first
 	// run and for a directory that stopped being writable.
-	if _, ok := store.PeekDeviceID(); !ok || probeWritable(c.dir) != nil {
-		if err := store.Prepare(); err != nil {
+	id, ok := store.PeekDeviceID()
+	if !ok || probeWritable(c.dir) != nil {
+		err := store.Prepare()
+		if err == nil {
+			id, _, err = store.DeviceID()
+		}
+		if err != nil {
 			c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
 			return
 		}
-	}
-	id, _, err := store.DeviceID()
-	if err != nil {
-		c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
-		return
 	}
 	recorded, err := store.Recorded()
 	if err != nil {

@@ -90,6 +90,8 @@ func TestStartRejectsBadConfigNamingTheField(t *testing.T) {
 		{"Endpoint", func(c *Config) { c.Endpoint = "ftp://x" }},
 		{"Endpoint", func(c *Config) { c.Endpoint = "http://telemetry.acme.dev" }},
 		{"Endpoint", func(c *Config) { c.Endpoint = "https://user:pw@acme.dev" }},
+		// Accepted before, then refused by the sender: nothing was ever sent.
+		{"Endpoint", func(c *Config) { c.Endpoint = "https://telemetry.acme.dev/?token=x" }},
 		{"Milestones", func(c *Config) { c.Milestones = []string{"First Run"} }},
 		{"Milestones", func(c *Config) { c.Milestones = []string{"a", "a"} }},
 		{"Heartbeat", func(c *Config) { c.Heartbeat = time.Millisecond }},

@@ -3,9 +3,9 @@ package sdk
 import (
 	"context"
 	"io"
-	"net/http"
 	"time"
 
+	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/update"
 	"github.com/waymarkhq/waymark/milestones"
@@ -39,11 +39,7 @@ func (c *Client) updateCheck(ctx context.Context) {
 	if ok, err := store.Claim(updateTicket, updateInterval, func() error { return nil }); !ok || err != nil {
 		return
 	}
-	client := &http.Client{
-		Timeout:   5 * time.Second,
-		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 5 * time.Second},
-	}
-	m, err := update.Fetch(ctx, client, c.updateURL)
+	m, err := update.Fetch(ctx, exporter.HTTPClient(5*time.Second), c.updateURL)
 	if err != nil {
 		return
 	}
