@@ -24,6 +24,9 @@ bench:
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	@if command -v goimports >/dev/null; then out=$$(goimports -local github.com/waymarkhq/waymark -l $$(git ls-files '*.go')); \
+		if [ -n "$$out" ]; then echo "goimports (standard library, then others, then this module):"; echo "$$out"; exit 1; fi; \
+	else echo "goimports not installed; skipped"; fi
 	$(GO) vet ./...
 	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
 

@@ -18,8 +18,17 @@ type Input struct {
 	// because no opt-out could be read.
 	LookupEnv func(string) (string, bool)
 
+	// ConfigErr, if set, is why the program's Config is invalid: telemetry
+	// is then off (rule "config_invalid") whatever else is set.
+	ConfigErr error
+
 	// Disabled is Config.Disabled: the program itself turned telemetry off.
 	Disabled bool
+
+	// DisabledBy, if set with Disabled, names the user's per-run switch that
+	// turned telemetry off, such as "--no-telemetry"; the decision then names
+	// it (rule "run_flag") instead of the program.
+	DisabledBy string
 
 	// OptOutEnv, if set, names the vendor's own opt-out variables, such as
 	// CHECKPOINT_DISABLE; any of them set to a non-empty value turns
@@ -36,6 +45,32 @@ type Input struct {
 	// because the user may have saved "off" in the file that could not be
 	// read.
 	SavedMode func() (string, error)
+
+	// The checks below can only turn telemetry off, and only when the rules
+	// above chose on, local or debug: an opt-out always names itself first.
+
+	// EndpointErr is why the endpoint override ($<PREFIX>_TELEMETRY_ENDPOINT)
+	// cannot be used (rule "endpoint_invalid"), or nil.
+	EndpointErr error
+
+	// StateDirErr is why no state directory can be had (rule "no_state_dir"),
+	// or nil. A state dir that exists but is unsafe to use (another user's,
+	// writable by group or others) is reported by StateDirUnsafe instead.
+	StateDirErr error
+
+	// StateDirUnsafe, if set, returns why the state directory must not be
+	// used (rule "state_dir_unsafe"), or nil.
+	StateDirUnsafe func() error
+
+	// OTelEnvHazard, if set, returns why building the OTel pipeline in this
+	// process would print on its stderr (rule "otel_env"), or "". It is
+	// called only when the rules above chose on, local or debug.
+	OTelEnvHazard func() string
+
+	// Prepare, if set, is called last when the mode is on or local, to make
+	// the state directory ready; its error turns telemetry off (rule
+	// "state_dir_unwritable"). Decide calls nothing else that writes.
+	Prepare func() error
 }
 
 // Decision is the outcome of Decide: the mode and why.
@@ -43,11 +78,8 @@ type Decision struct {
 	// Mode is what telemetry does in this process.
 	Mode Mode
 
-	// Rule is a stable identifier of the rule that decided: one of
-	// "config_disabled", "do_not_track", "product_env",
-	// "product_env_invalid", "opt_out_env", "ci", "saved",
-	// "consent_required", "default", or "no_environment" when
-	// Input.LookupEnv was nil.
+	// Rule is a stable identifier of the rule that decided; the package
+	// documentation lists every one.
 	Rule string
 
 	// Reason is one sentence for a person, naming the variable or the
@@ -76,9 +108,20 @@ const (
 	ruleConsentRequired   = "consent_required"
 	ruleDefault           = "default"
 	ruleNoEnvironment     = "no_environment"
+	ruleConfigInvalid     = "config_invalid"
+	ruleRunFlag           = "run_flag"
+	ruleEndpointInvalid   = "endpoint_invalid"
+	ruleNoStateDir        = "no_state_dir"
+	ruleStateDirUnsafe    = "state_dir_unsafe"
+	ruleOTelEnv           = "otel_env"
+	ruleStateDirUnwrit    = "state_dir_unwritable"
 )
 
-// Decide applies the rules of SPEC §3 in order and returns the first that
+// Saved reports whether the user's saved choice decided.
+func (d Decision) Saved() bool { return d.Rule == ruleSaved }
+
+// Decide applies the rules in the order the package documentation lists and
+// returns the first that
 // matches:
 //
 //  1. in.Disabled → off.
@@ -95,6 +138,44 @@ const (
 // surrounding white space removed and without regard to case. Decide never
 // panics on any environment and always returns a non-empty Reason.
 func Decide(in Input) Decision {
+	d := choose(in)
+	if d.Mode == Off {
+		return d
+	}
+	off := func(rule, reason string) Decision {
+		d.Mode, d.Rule, d.Reason = Off, rule, reason
+		return d
+	}
+	prefix := EnvPrefix(in.Product)
+	switch {
+	case in.EndpointErr != nil:
+		return off(ruleEndpointInvalid, prefix+"_TELEMETRY_ENDPOINT "+in.EndpointErr.Error()+"; telemetry is off")
+	case in.StateDirErr != nil:
+		return off(ruleNoStateDir, "no state directory: "+in.StateDirErr.Error())
+	}
+	if in.StateDirUnsafe != nil {
+		if err := in.StateDirUnsafe(); err != nil {
+			return off(ruleStateDirUnsafe, err.Error()+"; it is not used and telemetry is off")
+		}
+	}
+	if in.OTelEnvHazard != nil {
+		if hz := in.OTelEnvHazard(); hz != "" {
+			return off(ruleOTelEnv, hz+"; telemetry is off for this process")
+		}
+	}
+	if in.Prepare != nil && (d.Mode == On || d.Mode == Local) {
+		if err := in.Prepare(); err != nil {
+			return off(ruleStateDirUnwrit, err.Error()+"; telemetry is off for this process")
+		}
+	}
+	return d
+}
+
+// choose applies the rules that pick a mode.
+func choose(in Input) Decision {
+	if in.ConfigErr != nil {
+		return Decision{Mode: Off, Rule: ruleConfigInvalid, Reason: "the Config is invalid: " + in.ConfigErr.Error()}
+	}
 	lookup := in.LookupEnv
 	if lookup == nil {
 		return Decision{
@@ -128,6 +209,9 @@ func Decide(in Input) Decision {
 	}
 	if in.Disabled {
 		warnBadProductEnv()
+		if in.DisabledBy != "" {
+			return decide(Off, ruleRunFlag, "the "+showValue(in.DisabledBy)+" flag turned telemetry off for this run")
+		}
 		return decide(Off, ruleConfigDisabled, "the program turned telemetry off (Config.Disabled)")
 	}
 	if v, _ := lookup("DO_NOT_TRACK"); doNotTrack(v) {

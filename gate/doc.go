@@ -1,14 +1,38 @@
 // Package gate owns Waymark's decision: whether telemetry is on, off, local
-// or debug for this process, and which rule decided it and why. It also owns
-// CI detection, terminal detection and the text of the first-run notice.
+// or debug for this process, and which rule decided it and why. Every rule
+// that can turn telemetry off lives here, with its id; callers never patch
+// the result. It also owns CI detection, terminal detection and the text of
+// the first-run notice.
 //
-// The rules are evaluated in a fixed order and the first that matches wins:
-// Config.Disabled, DO_NOT_TRACK, <PREFIX>_TELEMETRY, the vendor's own opt-out
-// variables, a CI environment, the saved choice, and finally the default
-// (on, or off until consent when the product requires it).
+// The rules are evaluated in this order, and the first that matches is the
+// one Decision.Rule names (and `telemetry status` prints):
 //
-// Gate never reads the process environment itself, never creates, writes or
-// deletes files, never prints, and never touches the network: the caller
-// passes the environment and the saved choice in, so every decision can be
-// reproduced in a test. It does no work at package initialisation.
+//	config_invalid        the program's Config is invalid → off
+//	run_flag              the user's per-run switch, such as --no-telemetry → off
+//	config_disabled       Config.Disabled → off
+//	do_not_track          DO_NOT_TRACK set to anything but "", "0" or "false" → off
+//	product_env           <PREFIX>_TELEMETRY=off|0|false|disabled|local|debug|on|1|true
+//	product_env_invalid   <PREFIX>_TELEMETRY set to anything else → off
+//	opt_out_env           a vendor opt-out variable (Config.OptOutEnv) is set → off
+//	ci                    a CI environment → off
+//	saved                 the user's saved choice (telemetry enable|disable|local)
+//	consent_required      Config.RequireConsent and no saved choice → off
+//	default               nothing else matched → on
+//	no_environment        no environment could be read → off
+//
+// When those rules chose on, local or debug, these checks can still turn
+// telemetry off for the process, in this order:
+//
+//	endpoint_invalid      $<PREFIX>_TELEMETRY_ENDPOINT cannot be used
+//	no_state_dir          no state directory can be had (no home)
+//	state_dir_unsafe      the state dir is another user's, or writable by group or others
+//	otel_env              a malformed OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME
+//	                      would make the OTel SDK print on the host's stderr
+//	state_dir_unwritable  the state dir cannot be created or written (on and local only)
+//
+// Gate never reads the process environment itself, never prints and never
+// touches the network: the caller passes the environment, the saved choice
+// and the results of its checks in, so every decision can be reproduced in a
+// test. It writes nothing but through Input.Prepare. It does no work at
+// package initialisation.
 package gate

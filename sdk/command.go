@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
-	"github.com/waymarkhq/waymark/milestones"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
+	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // Command runs the `telemetry` subcommand for a CLI: pass the arguments after
@@ -38,83 +38,115 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg = cfg.withDefaults()
+	sub, jsonOut, code := parseCommandArgs(args)
+	switch code {
+	case usageHelp:
+		commandUsage(stdout, cfg.Product)
+		return 0
+	case usageBad:
+		commandUsage(stderr, cfg.Product)
+		return 2
+	}
 	c := &Client{cfg: cfg, h: h}
-	c.resolve()
-	sub, jsonOut := "status", false
+	c.resolve(c.probe)
+	if sub != "status" && !c.dirUsable {
+		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.decision.Reason)
+		return 1
+	}
+	switch sub {
+	case "status":
+		c.cmdStatus(stdout, jsonOut)
+		return 0
+	case "enable", "disable", "local":
+		return c.cmdSetMode(sub, stdout, stderr)
+	case "reset":
+		return c.cmdReset(stdout, stderr)
+	}
+	commandUsage(stderr, cfg.Product)
+	return 2
+}
+
+// How parseCommandArgs found the arguments.
+const (
+	usageOK = iota
+	usageHelp
+	usageBad
+)
+
+// parseCommandArgs finds the subcommand (default status) and --json.
+func parseCommandArgs(args []string) (sub string, jsonOut bool, code int) {
 	var rest []string
 	for _, a := range args {
 		switch a {
 		case "--json", "-json":
 			jsonOut = true
 		case "-h", "--help", "help":
-			commandUsage(stdout, cfg.Product)
-			return 0
+			return "", false, usageHelp
 		default:
 			rest = append(rest, a)
 		}
 	}
-	if len(rest) > 1 {
-		commandUsage(stderr, cfg.Product)
-		return 2
+	switch len(rest) {
+	case 0:
+		return "status", jsonOut, usageOK
+	case 1:
+		return rest[0], jsonOut, usageOK
 	}
-	if len(rest) == 1 {
-		sub = rest[0]
+	return "", false, usageBad
+}
+
+func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
+	st := c.status()
+	if jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(st)
+		return
 	}
-	if sub != "status" && c.dir == "" {
-		fmt.Fprintf(stderr, "%s telemetry: no state directory: %s\n", cfg.Product, c.decision.Reason)
+	writeStatus(stdout, st)
+}
+
+// cmdSetMode saves the user's choice; disable also deletes what is pending.
+func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
+	product := c.cfg.Product
+	mode := map[string]string{"enable": "on", "disable": "off", "local": "local"}[sub]
+	if err := store.New(c.dir, c.h.now).SetMode(mode); err != nil {
+		fmt.Fprintf(stderr, "%s telemetry %s: %v\n", product, sub, err)
 		return 1
 	}
-	store := milestones.New(c.dir, h.now)
 	switch sub {
-	case "status":
-		st := c.status()
-		if jsonOut {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(st)
-		} else {
-			writeStatus(stdout, st)
+	case "enable":
+		fmt.Fprintf(stdout, "%s telemetry is enabled: anonymous usage data will be sent.\n", product)
+	case "disable":
+		if err := export.OpenSpool(c.dir, export.SpoolOptions{}).Clear(); err != nil {
+			fmt.Fprintf(stderr, "%s telemetry disable: could not delete pending events: %v\n", product, err)
 		}
-		return 0
-	case "enable", "disable", "local":
-		mode := map[string]string{"enable": "on", "disable": "off", "local": "local"}[sub]
-		if err := store.SetMode(mode); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry %s: %v\n", cfg.Product, sub, err)
-			return 1
-		}
-		switch sub {
-		case "enable":
-			fmt.Fprintf(stdout, "%s telemetry is enabled: anonymous usage data will be sent.\n", cfg.Product)
-		case "disable":
-			if err := exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{}).Clear(); err != nil {
-				fmt.Fprintf(stderr, "%s telemetry disable: could not delete pending events: %v\n", cfg.Product, err)
-			}
-			fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent, and pending events were deleted.\n", cfg.Product)
-		case "local":
-			fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", cfg.Product, filepath.Join(c.dir, "local.jsonl"))
-		}
-		// A saved choice ranks below the environment; say so when it loses.
-		after := &Client{cfg: cfg, h: h}
-		after.resolve()
-		if after.decision.Rule != "saved" {
-			fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", cfg.Product, after.decision.Mode, after.decision.Reason)
-		}
-		return 0
-	case "reset":
-		id, err := store.ResetDeviceID()
-		if err != nil {
-			fmt.Fprintf(stderr, "%s telemetry reset: %v\n", cfg.Product, err)
-			return 1
-		}
-		if err := exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{}).Clear(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %v\n", cfg.Product, err)
-		}
-		fmt.Fprintf(stdout, "%s telemetry: new installation id %s; milestones start again.\n", cfg.Product, id)
-		return 0
-	default:
-		commandUsage(stderr, cfg.Product)
-		return 2
+		fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent, and pending events were deleted.\n", product)
+	case "local":
+		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, c.dir.PathOf(statedir.LocalLog))
 	}
+	// A saved choice ranks below the environment; say so when it loses.
+	after := &Client{cfg: c.cfg, h: c.h}
+	after.resolve(after.probe)
+	if !after.decision.Saved() {
+		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", product, after.decision.Mode, after.decision.Reason)
+	}
+	return 0
+}
+
+// cmdReset gives the install a new id and forgets what was pending.
+func (c *Client) cmdReset(stdout, stderr io.Writer) int {
+	product := c.cfg.Product
+	id, err := store.New(c.dir, c.h.now).ResetDeviceID()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s telemetry reset: %v\n", product, err)
+		return 1
+	}
+	if err := export.OpenSpool(c.dir, export.SpoolOptions{}).Clear(); err != nil {
+		fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %v\n", product, err)
+	}
+	fmt.Fprintf(stdout, "%s telemetry: new installation id %s; milestones start again.\n", product, id)
+	return 0
 }
 
 func commandUsage(w io.Writer, product string) {
@@ -135,6 +167,7 @@ type Status struct {
 	Milestones  []string       `json:"milestones"`
 	LocalEvents *string        `json:"local_events"`
 	Delivery    *DeliveryView  `json:"delivery"`
+	LastError   *string        `json:"last_error"`
 	Warnings    []string       `json:"warnings"`
 	Collected   CollectedView  `json:"collected"`
 	OptOut      []string       `json:"opt_out"`
@@ -159,24 +192,21 @@ type CollectedView struct {
 	Metrics  []string            `json:"metrics"`
 }
 
-// collected is the single description of what is sent; the notice page in
-// docs is checked against it.
+// collected lists what is sent, from the schema; the notice page in docs is
+// checked against it.
 func collected(server bool) CollectedView {
-	res := []string{"service.name", "service.version", "app.installation.id", "os.type", "host.arch",
-		"process.runtime.name", "process.runtime.version", "telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version"}
+	res := schema.Keys(schema.Resource)
 	if server {
-		res = append(res, "session.id")
+		res = append(res, schema.Keys(schema.ServerResource)...)
 	}
-	return CollectedView{
-		Resource: res,
-		Events: map[string][]string{
-			exporter.EventMilestone:   {"milestone.name", "event.id"},
-			exporter.EventUsage:       {"event.id"},
-			exporter.EventHeartbeat:   {"event.id", "session.start", "session.uptime_s", "heartbeat.interval_s", "api.version"},
-			exporter.EventErrorReport: {"event.id", "exception.type", "exception.message", "exception.stacktrace"},
-		},
-		Metrics: []string{"waymark.milestones", "waymark.heartbeats", "waymark.session.uptime"},
+	cv := CollectedView{Resource: res, Events: map[string][]string{}}
+	for _, e := range schema.Events {
+		cv.Events[e.Name] = schema.Keys(e.Attrs)
 	}
+	for _, m := range schema.Metrics {
+		cv.Metrics = append(cv.Metrics, m.Name)
+	}
+	return cv
 }
 
 func strp(s string) *string {
@@ -201,18 +231,20 @@ func (c *Client) status() Status {
 		Mode:       c.decision.Mode.String(),
 		Reason:     c.decision.Reason,
 		Rule:       c.decision.Rule,
-		StateDir:   strp(c.dir),
 		Endpoint:   strp(c.endpoint),
 		Milestones: []string{},
 		Warnings:   append([]string{}, c.decision.Warnings...),
 		Collected:  collected(c.cfg.Server),
-		OptOut:     []string{prefix + "_TELEMETRY=off", c.cfg.Product + " telemetry disable", "DO_NOT_TRACK=1"},
+		OptOut:     schema.OptOuts(c.cfg.Product, prefix),
 		ReachedAt:  map[string]any{},
 	}
-	if c.dir == "" {
-		return st
+	if c.dir != nil {
+		st.StateDir = strp(c.dir.Path())
 	}
-	store := milestones.New(c.dir, c.h.now)
+	if !c.dirUsable {
+		return st // nothing is read from a state dir that must not be used
+	}
+	store := store.New(c.dir, c.h.now)
 	if id, ok := store.PeekDeviceID(); ok {
 		st.DeviceID = &id
 	}
@@ -225,26 +257,28 @@ func (c *Client) status() Status {
 		st.ReachedAt[name] = at.UTC().Format(time.RFC3339)
 	}
 	sort.Strings(st.Milestones)
-	if ss, err := exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{}).Stat(); err == nil {
+	if ss, err := export.OpenSpool(c.dir, export.SpoolOptions{}).Stat(); err == nil {
 		st.Pending = ss.Pending
 	} else {
-		st.Warnings = append(st.Warnings, err.Error())
+		st.Warnings = append(st.Warnings, export.Printable(err.Error(), 300))
 	}
-	local := filepath.Join(c.dir, "local.jsonl")
-	if fileExists(local) {
-		st.LocalEvents = &local
+	if c.dir.Has(statedir.LocalLog) {
+		st.LocalEvents = strp(c.dir.PathOf(statedir.LocalLog))
 	}
-	ds := exporter.ReadDeliveryState(c.dir)
-	if ds != (exporter.DeliveryState{}) {
+	ds := export.ReadDeliveryState(c.dir)
+	if ds != (export.DeliveryState{}) {
 		st.Delivery = &DeliveryView{
 			Delivered: ds.Delivered, Dropped: ds.Dropped, Failures: ds.Failures,
 			LastError: strp(ds.LastError), LastSuccess: timep(ds.LastSuccess), NextAttempt: timep(ds.NextAttempt),
 		}
+		st.LastError = strp(ds.LastError)
 	}
-	if err := probeWritable(c.dir); err != nil && c.decision.Mode != gate.Off {
-		st.Mode = gate.Off.String()
-		st.Rule = "state_dir_unwritable"
-		st.Reason = fmt.Sprintf("state dir %s is not writable (%v); telemetry is off", c.dir, err)
+	if c.decision.Mode == gate.On || c.decision.Mode == gate.Local {
+		// A full disk leaves telemetry on (events wait for space) but is
+		// the error the user needs to see.
+		if err := probeWritable(c.dir.Path()); diskFull(err) {
+			st.LastError = strp(fmt.Sprintf("state dir %s: %v", c.dir.Path(), err))
+		}
 	}
 	return st
 }
@@ -270,10 +304,13 @@ func writeStatus(w io.Writer, st Status) {
 	if st.LocalEvents != nil {
 		fmt.Fprintf(w, "  local events:    %s\n", *st.LocalEvents)
 	}
+	if st.LastError != nil {
+		fmt.Fprintf(w, "  last error:      %s\n", *st.LastError)
+	}
 	if d := st.Delivery; d != nil {
 		fmt.Fprintf(w, "  delivered:       %d events, %d dropped as rejected\n", d.Delivered, d.Dropped)
-		if d.LastError != nil {
-			fmt.Fprintf(w, "  last error:      %s (%d failures; next try after %s)\n", *d.LastError, d.Failures, val(d.NextAttempt))
+		if d.Failures > 0 {
+			fmt.Fprintf(w, "  retrying:        %d failures; next try after %s\n", d.Failures, val(d.NextAttempt))
 		}
 	}
 	for _, warn := range st.Warnings {
@@ -291,9 +328,4 @@ func writeStatus(w io.Writer, st Status) {
 	}
 	fmt.Fprintf(w, "  metrics: %s\n", strings.Join(st.Collected.Metrics, ", "))
 	fmt.Fprintf(w, "\nTo opt out: %s.\n", strings.Join(st.OptOut, ", or "))
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

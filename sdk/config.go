@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-
-	"github.com/waymarkhq/waymark/exporter"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/export"
 )
 
 // Config is what a vendor sets once, in main. The zero value of every
@@ -49,6 +49,10 @@ type Config struct {
 
 	// Disabled turns telemetry off, whatever the environment says.
 	Disabled bool
+	// DisabledBy, if set, names the user's per-run switch that set Disabled,
+	// such as "--no-telemetry", so that `telemetry status` and debug mode
+	// name the user's flag rather than the program.
+	DisabledBy string
 	// RequireConsent keeps telemetry off until the user runs
 	// `<product> telemetry enable` (opt-in products).
 	RequireConsent bool
@@ -170,13 +174,13 @@ func checkEndpoint(raw string, allowInsecure bool) error {
 	if raw == "" {
 		return errors.New("is required")
 	}
-	_, err := exporter.CheckEndpoint(raw, allowInsecure)
+	_, err := export.CheckEndpoint(raw, allowInsecure)
 	return err
 }
 
 // checkURL is the exporter's rule for other URLs it contacts (the update
 // manifest may have a query).
 func checkURL(raw string, allowInsecure bool) error {
-	_, err := exporter.CheckURL(raw, allowInsecure)
+	_, err := export.CheckURL(raw, allowInsecure)
 	return err
 }

@@ -12,8 +12,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/scrub"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
@@ -61,7 +61,7 @@ func (c *Client) offerReport(r any, stack []byte) {
 	}
 	s := scrub.New(home, name, "")
 	eid, _ := uuidx.NewV4()
-	err := c.pipe.Emit(exporter.EventErrorReport,
+	err := c.emit(schema.EventErrorReport,
 		attribute.String("event.id", eid),
 		attribute.String("exception.type", s.String(fmt.Sprintf("%T", r))),
 		attribute.String("exception.message", s.String(fmt.Sprint(r))),

@@ -1,14 +1,11 @@
 package sdk
 
 import (
-	"github.com/waymarkhq/waymark/internal/version"
-
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -16,9 +13,13 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
+	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/uuidx"
+	"github.com/waymarkhq/waymark/internal/version"
 	"github.com/waymarkhq/waymark/milestones"
 )
 
@@ -36,11 +37,17 @@ type Client struct {
 	decision  gate.Decision
 	endpoint  string
 	updateURL string
-	dir       string
+	// dir is the state directory, nil when none can be had; dirUsable says
+	// whether it may be read (it exists or may be made, and is safe).
+	dir       *statedir.Dir
+	dirUsable bool
+	// appended is set once this run queued something in the spool, so
+	// Shutdown knows an upload is worth starting without reading the spool.
+	appended atomic.Bool
 
-	store     *milestones.Store
-	spool     *exporter.Spool
-	pipe      *exporter.Pipeline
+	store     *store.Store
+	spool     *export.Spool
+	pipe      *export.Pipeline
 	installID string
 	sessionID string
 	started   time.Time
@@ -61,16 +68,16 @@ type milestoneState struct{ done atomic.Bool }
 // active is the Client the package-level functions act on.
 var active atomic.Pointer[Client]
 
-// Start reads the decision of SPEC §3 once, prepares local state when
+// Start reads the decision (package gate) once, prepares local state when
 // telemetry is on, sends the usage ping when one is due, and for a server
 // starts its heartbeat. It returns an error only for a bad Config; the
 // returned Client is usable either way (disabled on error). Disk, network
 // and collector problems never surface here: they turn telemetry off for
 // this process and show in `telemetry status` and debug mode.
 //
-// Call Start first thing in main, before other work or output: Waymark
-// re-runs the program's own binary as a detached uploader, and in that child
-// Start does the upload and exits without returning.
+// Start may be called anywhere (in cobra, after flags are parsed): the
+// detached uploader, which is the program's own binary re-run, is
+// recognised before main runs and never reaches it.
 func Start(cfg Config) (*Client, error) {
 	return start(cfg, osHost())
 }
@@ -78,17 +85,12 @@ func Start(cfg Config) (*Client, error) {
 func start(cfg Config, h host) (*Client, error) {
 	c := &Client{cfg: cfg, h: h}
 	if err := cfg.validate(); err != nil {
-		c.decision = gate.Decision{Mode: gate.Off, Rule: "config_invalid", Reason: "the Config is invalid: " + err.Error()}
+		c.decision = gate.Decide(gate.Input{Product: cfg.Product, ConfigErr: err})
 		active.Store(c)
 		return c, err
 	}
 	c.cfg = cfg.withDefaults()
-	if v, _ := h.lookup(childEnv); v == cfg.Product {
-		runUploadChild(c.cfg, h)
-		h.exit(0)
-		return c, nil // reached only when h.exit returns, in tests
-	}
-	c.resolve()
+	c.resolve(c.prepare)
 	switch c.decision.Mode {
 	case gate.On, gate.Local:
 		c.initRecording()
@@ -99,84 +101,107 @@ func start(cfg Config, h host) (*Client, error) {
 	return c, nil
 }
 
+// hostLockBudget bounds the total time one run of the host waits for the
+// state dir's locks; work that cannot get a lock in time moves to a later run.
+const hostLockBudget = 50 * time.Millisecond
+
 // resolve fills decision, dir and endpoint: the same steps for Start, the
-// upload child and the telemetry command.
-func (c *Client) resolve() {
+// upload child and the telemetry command. prepare, if set, is gate's last
+// check of an on or local decision: Start makes the state dir ready, the
+// telemetry command only looks whether it could be.
+func (c *Client) resolve(prepare func() error) {
 	cfg, h := c.cfg, c.h
-	dir, dirErr := milestones.Dir(cfg.Product, cfg.StateDir, h.lookup, h.userConfigDir)
-	c.dir = dir
-	c.decision = gate.Decide(gate.Input{
-		Product:        cfg.Product,
-		LookupEnv:      h.lookup,
-		Disabled:       cfg.Disabled,
-		OptOutEnv:      cfg.OptOutEnv,
-		RequireConsent: cfg.RequireConsent,
-		SavedMode: func() (string, error) {
-			if dirErr != nil {
-				return "", nil
-			}
-			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-				// No directory, no saved choice; whether one can be made
-				// is for Prepare to find out.
-				return "", nil
-			}
-			return milestones.New(dir, h.now).Mode()
-		},
-	})
+	prefix := gate.EnvPrefix(cfg.Product)
+	path, dirErr := milestones.Dir(cfg.Product, cfg.StateDir, h.lookup, h.userConfigDir)
+	var unsafe error
+	if dirErr == nil {
+		c.dir = statedir.New(path)
+		unsafe = c.dir.Check()
+		c.dirUsable = unsafe == nil
+	}
 	c.endpoint = cfg.Endpoint
-	envEndpoint := gate.EnvPrefix(cfg.Product) + "_TELEMETRY_ENDPOINT"
-	if v, ok := h.lookup(envEndpoint); ok && v != "" {
+	var endpointErr error
+	if v, ok := h.lookup(prefix + "_TELEMETRY_ENDPOINT"); ok && v != "" {
 		c.endpoint = v
-		if err := checkEndpoint(v, cfg.AllowInsecure); err != nil {
-			c.turnOff("endpoint_invalid", fmt.Sprintf("%s %v; telemetry is off", envEndpoint, err))
-			return
-		}
+		endpointErr = checkEndpoint(v, cfg.AllowInsecure)
 	}
 	c.updateURL = cfg.UpdateURL
-	envUpdate := gate.EnvPrefix(cfg.Product) + "_TELEMETRY_UPDATE_URL"
+	envUpdate := prefix + "_TELEMETRY_UPDATE_URL"
+	var warnings []string
 	if v, ok := h.lookup(envUpdate); ok && v != "" {
 		if err := checkURL(v, cfg.AllowInsecure); err != nil {
-			c.decision.Warnings = append(c.decision.Warnings, fmt.Sprintf("%s %v; update check skipped", envUpdate, err))
+			warnings = append(warnings, fmt.Sprintf("%s %v; update check skipped", envUpdate, err))
 			c.updateURL = ""
 		} else {
 			c.updateURL = v
 		}
 	}
-	if c.decision.Mode == gate.Off {
-		return
+	in := gate.Input{
+		Product:        cfg.Product,
+		LookupEnv:      h.lookup,
+		Disabled:       cfg.Disabled,
+		DisabledBy:     cfg.DisabledBy,
+		OptOutEnv:      cfg.OptOutEnv,
+		RequireConsent: cfg.RequireConsent,
+		SavedMode: func() (string, error) {
+			if !c.dirUsable || !c.dir.Exists() {
+				// No directory, no saved choice; whether one can be made
+				// is for Prepare to find out.
+				return "", nil
+			}
+			return store.New(c.dir, h.now).Mode()
+		},
+		EndpointErr: endpointErr,
+		StateDirErr: dirErr,
+		StateDirUnsafe: func() error {
+			if unsafe == nil && c.dirUsable && c.dir.Exists() {
+				if unsafe = c.dir.CheckEntries(); unsafe != nil {
+					c.dirUsable = false
+				}
+			}
+			return unsafe
+		},
+		OTelEnvHazard: func() string { return export.EnvHazard() },
 	}
-	if dirErr != nil {
-		c.turnOff("no_state_dir", "no state directory: "+dirErr.Error())
-		return
-	}
-	if hz := exporter.EnvHazard(h.lookup); hz != "" {
-		c.turnOff("otel_env", hz+"; telemetry is off for this process")
-	}
+	in.Prepare = prepare
+	c.decision = gate.Decide(in)
+	c.decision.Warnings = append(c.decision.Warnings, warnings...)
 }
 
-func (c *Client) turnOff(rule, reason string) {
-	c.decision.Mode = gate.Off
-	c.decision.Rule = rule
-	c.decision.Reason = reason
+// probe is prepare without writing: whether the state dir could be made
+// ready. A full disk does not count: events wait for space.
+func (c *Client) probe() error {
+	if err := probeWritable(c.dir.Path()); err != nil && !diskFull(err) {
+		return fmt.Errorf("state dir %s is not writable: %w", c.dir.Path(), err)
+	}
+	return nil
+}
+
+// prepare makes the state dir ready for recording and reads the
+// installation id. An install that has its id needs no write probe on every
+// run, only the cheap permission check.
+func (c *Client) prepare() error {
+	st := store.New(c.dir, c.h.now)
+	id, ok := st.PeekDeviceID()
+	if err := probeWritable(c.dir.Path()); !ok || err != nil && !diskFull(err) {
+		err := st.Prepare()
+		if err == nil {
+			id, _, err = st.DeviceID()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.installID = id
+	return nil
 }
 
 func (c *Client) initRecording() {
 	cfg, h := c.cfg, c.h
-	store := milestones.New(c.dir, h.now)
-	// An install that has its id needs no write probe on every run, only the
-	// cheap permission check; Prepare (which creates a file) is for the first
-	// run and for a directory that stopped being writable.
-	id, ok := store.PeekDeviceID()
-	if !ok || probeWritable(c.dir) != nil {
-		err := store.Prepare()
-		if err == nil {
-			id, _, err = store.DeviceID()
-		}
-		if err != nil {
-			c.turnOff("state_dir_unwritable", err.Error()+"; telemetry is off for this process")
-			return
-		}
-	}
+	// The host's own run waits at most hostLockBudget for locks in all.
+	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget))
+	store := store.New(c.dir, h.now)
+	id := c.installID
 	recorded, err := store.Recorded()
 	if err != nil {
 		c.note("%v (recovered: milestones will be re-checked)", err)
@@ -186,17 +211,17 @@ func (c *Client) initRecording() {
 		c.sessionID, _ = uuidx.NewV4()
 	}
 	c.started = h.now()
-	opts := exporter.Options{
+	opts := export.Options{
 		Resource: resourceAttrs(cfg, id, c.sessionID),
 		Endpoint: c.endpoint,
 		Version:  Version,
 	}
 	if c.decision.Mode == gate.Local {
-		opts.Destination = exporter.ToLocalLog
-		opts.LocalLog = filepath.Join(c.dir, "local.jsonl")
+		opts.Destination = export.ToLocalLog
+		opts.LocalLog = c.dir
 	} else {
-		c.spool = exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{Now: h.now})
-		opts.Destination = exporter.ToSpool
+		c.spool = export.OpenSpool(c.dir, export.SpoolOptions{Now: h.now})
+		opts.Destination = export.ToSpool
 		opts.Spool = c.spool
 	}
 	if !c.setPipeline(opts, recorded) {
@@ -221,19 +246,17 @@ func (c *Client) initRecording() {
 // usageDue is a lock-free look at the usage ticket, so the common run, with
 // a ping sent in the last PingInterval, takes no lock at all. Claim decides
 // for certain under the lock.
-func (c *Client) usageDue(store *milestones.Store) bool {
-	last, ok := store.LastClaim("usage")
-	now := c.h.now()
-	return !ok || now.Sub(last) >= c.cfg.PingInterval || last.After(now.Add(c.cfg.PingInterval))
+func (c *Client) usageDue(store *store.Store) bool {
+	return store.ClaimDue("usage", c.cfg.PingInterval)
 }
 
-func (c *Client) sendUsage(store *milestones.Store) {
+func (c *Client) sendUsage(store *store.Store) {
 	if _, err := store.Claim("usage", c.cfg.PingInterval, func() error {
 		eid, err := uuidx.NewV4()
 		if err != nil {
 			return err
 		}
-		return c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
+		return c.emit(schema.EventUsage, attribute.String("event.id", eid))
 	}); err != nil {
 		c.note("usage ping: %v", err)
 	}
@@ -241,8 +264,10 @@ func (c *Client) sendUsage(store *milestones.Store) {
 
 func (c *Client) initDebug() {
 	cfg, h := c.cfg, c.h
-	store := milestones.New(c.dir, h.now)
-	id, ok := store.PeekDeviceID()
+	id, ok := "", false
+	if c.dirUsable {
+		id, ok = store.New(c.dir, h.now).PeekDeviceID()
+	}
 	if !ok {
 		// Debug records nothing, so a new install gets a throwaway id.
 		id, _ = uuidx.NewV4()
@@ -256,9 +281,9 @@ func (c *Client) initDebug() {
 	for _, w := range c.decision.Warnings {
 		fmt.Fprintf(h.stderr, "waymark debug: %s\n", w)
 	}
-	if !c.setPipeline(exporter.Options{
+	if !c.setPipeline(export.Options{
 		Resource:    resourceAttrs(cfg, id, c.sessionID),
-		Destination: exporter.ToDebug,
+		Destination: export.ToDebug,
 		Debug:       h.stderr,
 		Endpoint:    c.endpoint,
 		Version:     Version,
@@ -266,7 +291,7 @@ func (c *Client) initDebug() {
 		return
 	}
 	eid, _ := uuidx.NewV4()
-	c.pipe.Emit(exporter.EventUsage, attribute.String("event.id", eid))
+	c.emit(schema.EventUsage, attribute.String("event.id", eid))
 	if cfg.Server {
 		c.startServer()
 	}
@@ -274,10 +299,12 @@ func (c *Client) initDebug() {
 
 // setPipeline builds the pipeline and the table of declared milestones,
 // marking those already recorded. It turns telemetry off if it cannot.
-func (c *Client) setPipeline(opts exporter.Options, recorded map[string]time.Time) bool {
-	pipe, err := exporter.NewPipeline(opts)
+func (c *Client) setPipeline(opts export.Options, recorded map[string]time.Time) bool {
+	pipe, err := export.NewPipeline(opts)
 	if err != nil {
-		c.turnOff("pipeline", err.Error())
+		// Only a programming error gets here: the options are built above.
+		c.note("pipeline: %v", err)
+		c.decision.Mode = gate.Off
 		return false
 	}
 	c.pipe = pipe
@@ -290,6 +317,15 @@ func (c *Client) setPipeline(opts exporter.Options, recorded map[string]time.Tim
 		c.ms[m] = st
 	}
 	return true
+}
+
+// emit queues one event and remembers that this run queued something.
+func (c *Client) emit(event string, attrs ...attribute.KeyValue) error {
+	err := c.pipe.Emit(event, attrs...)
+	if err == nil {
+		c.appended.Store(true)
+	}
+	return err
 }
 
 // note reports a problem that telemetry survived. Debug mode prints it;
@@ -340,7 +376,7 @@ func (c *Client) reach(name string, st *milestoneState) {
 		eid, _ = uuidx.NewV4()
 	}
 	emit := func() error {
-		return c.pipe.Emit(exporter.EventMilestone,
+		return c.emit(schema.EventMilestone,
 			attribute.String("milestone.name", name), attribute.String("event.id", eid))
 	}
 	if c.decision.Mode == gate.Debug {
@@ -389,7 +425,8 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// resourceAttrs is the complete resource: SPEC §5's allowlist and nothing else.
+// resourceAttrs is the complete resource: the schema's resource keys and
+// nothing else.
 func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
 		attribute.String("service.name", cfg.Product),

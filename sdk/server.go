@@ -6,8 +6,9 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
@@ -20,7 +21,7 @@ type server struct {
 	upCtx    context.Context
 	upCancel context.CancelFunc
 	upDone   chan struct{}
-	uploader *exporter.Uploader
+	uploader *export.Uploader
 }
 
 func (c *Client) startServer() {
@@ -32,8 +33,8 @@ func (c *Client) startServer() {
 	}
 	s.upCtx, s.upCancel = context.WithCancel(context.Background())
 	if c.decision.Mode == gate.On {
-		if sender, err := exporter.NewSender(c.endpoint, c.cfg.AllowInsecure, 10*time.Second); err == nil {
-			s.uploader = &exporter.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now, RespectBackoff: true}
+		if sender, err := export.NewSender(c.endpoint, c.cfg.AllowInsecure, 10*time.Second); err == nil {
+			s.uploader = &export.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now, RespectBackoff: true}
 		} else {
 			c.note("uploader: %v", err)
 		}
@@ -77,7 +78,7 @@ func (c *Client) uploadLoop(s *server) {
 		case <-s.upCtx.Done():
 			return
 		case <-s.kick:
-			if s.uploader == nil || !c.uploadAllowed() || !exporter.Due(c.dir, c.h.now()) {
+			if s.uploader == nil || !c.uploadAllowed() || !export.Due(c.dir, c.h.now()) {
 				continue
 			}
 			if _, err := s.uploader.Run(s.upCtx); err != nil {
@@ -100,7 +101,7 @@ func (c *Client) heartbeat() {
 	if c.cfg.APIVersion != "" {
 		attrs = append(attrs, attribute.String("api.version", c.cfg.APIVersion))
 	}
-	if err := c.pipe.Emit(exporter.EventHeartbeat, attrs...); err != nil {
+	if err := c.emit(schema.EventHeartbeat, attrs...); err != nil {
 		c.note("heartbeat: %v", err)
 	}
 	c.pipe.AddHeartbeat(up)

@@ -5,10 +5,10 @@ import (
 	"io"
 	"time"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/update"
-	"github.com/waymarkhq/waymark/milestones"
 )
 
 // updateInterval is how often, at most, the update manifest is fetched.
@@ -22,9 +22,7 @@ func (c *Client) updateDue() bool {
 	if c.updateURL == "" || c.store == nil {
 		return false
 	}
-	last, ok := c.store.LastClaim(updateTicket)
-	now := c.h.now()
-	return !ok || now.Sub(last) >= updateInterval || last.After(now.Add(updateInterval))
+	return c.store.ClaimDue(updateTicket, updateInterval)
 }
 
 // updateCheck fetches the manifest when due and caches it; it runs only in
@@ -35,11 +33,11 @@ func (c *Client) updateCheck(ctx context.Context) {
 	}
 	// Claim first, fetch after: the claim holds the state lock, and a fetch
 	// under it would stall every other process's milestone for seconds.
-	store := milestones.New(c.dir, c.h.now)
+	store := store.New(c.dir, c.h.now)
 	if ok, err := store.Claim(updateTicket, updateInterval, func() error { return nil }); !ok || err != nil {
 		return
 	}
-	m, err := update.Fetch(ctx, exporter.HTTPClient(5*time.Second), c.updateURL)
+	m, err := update.Fetch(ctx, export.HTTPClient(5*time.Second), c.updateURL)
 	if err != nil {
 		return
 	}

@@ -2,16 +2,24 @@ package sdk
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/waymarkhq/waymark/exporter"
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // childEnv marks the detached uploader: the host's own binary re-run with
-// this variable set to the product name. Start sees it, uploads, and exits.
+// this variable set to "<token>:<state dir>". The token names a one-time
+// ticket file that the parent wrote into the state dir; only a process that
+// finds that ticket there becomes an uploader, so the variable alone never
+// turns a run of the host into one.
 const childEnv = "WAYMARK_UPLOAD_CHILD"
 
 const (
@@ -20,18 +28,86 @@ const (
 	childLifetime = 10 * time.Second
 	// childSendTimeout bounds one request, leaving room for the state write.
 	childSendTimeout = 4 * time.Second
+	// maxTicket bounds the read of a ticket file.
+	maxTicket = 8 << 10
+	// staleTickets is how old a ticket of a child that never came may grow.
+	staleTickets = 10 * time.Minute
 )
 
+// childTicket is what the parent hands its uploader: the parts of the
+// Config the upload and the decision need. The uploader reads nothing else
+// of the host program.
+type childTicket struct {
+	Product        string   `json:"product"`
+	Version        string   `json:"version"`
+	Endpoint       string   `json:"endpoint"`
+	AllowInsecure  bool     `json:"allow_insecure,omitempty"`
+	UpdateURL      string   `json:"update_url,omitempty"`
+	OptOutEnv      []string `json:"opt_out_env,omitempty"`
+	RequireConsent bool     `json:"require_consent,omitempty"`
+}
+
+// init recognises the detached uploader before main runs, so no host code
+// from main on ever runs in it (packages initialised before sdk still run
+// their init functions). For every other process it costs one environment
+// lookup.
+func init() {
+	v, ok := os.LookupEnv(childEnv)
+	if !ok {
+		return
+	}
+	// Never passed on to whatever the host starts.
+	os.Unsetenv(childEnv)
+	cfg, ok := claimTicket(v)
+	if !ok {
+		return // not our child: the program runs as usual
+	}
+	runUploadChild(cfg, osHost())
+	os.Exit(0)
+}
+
+// claimTicket checks a childEnv value against the ticket in the state dir
+// and consumes the ticket. It reports false for anything that is not a
+// ticket this state dir holds.
+func claimTicket(v string) (Config, bool) {
+	token, dir, ok := strings.Cut(v, ":")
+	name, okName := statedir.UploaderTicket(token)
+	if !ok || !okName || !filepath.IsAbs(dir) {
+		return Config{}, false
+	}
+	d := statedir.New(dir)
+	if d.Check() != nil {
+		return Config{}, false
+	}
+	data, err := d.ReadFile(name, maxTicket)
+	if err != nil {
+		return Config{}, false
+	}
+	d.Remove(name)
+	var t childTicket
+	if json.Unmarshal(data, &t) != nil {
+		return Config{}, false
+	}
+	cfg := Config{
+		Product: t.Product, Version: t.Version, Endpoint: t.Endpoint, AllowInsecure: t.AllowInsecure,
+		UpdateURL: t.UpdateURL, OptOutEnv: t.OptOutEnv, RequireConsent: t.RequireConsent, StateDir: dir,
+	}
+	if cfg.validate() != nil {
+		return Config{}, false
+	}
+	return cfg.withDefaults(), true
+}
+
 // maybeDetach starts the detached uploader when events are pending and the
-// backoff allows. It costs one fork/exec when it does anything, and never
-// waits for the child.
+// backoff allows. It costs one small file write and one fork/exec when it
+// does anything, looks at a handful of spool names at most, and never waits
+// for the child.
 func (c *Client) maybeDetach() {
 	if c.spool == nil || !c.uploadAllowed() {
 		return
 	}
-	st, err := c.spool.Stat()
-	send := err == nil && st.Pending > 0 && exporter.Due(c.dir, c.h.now())
-	if !send && !c.updateDue() || exporter.Busy(c.dir) {
+	send := (c.appended.Load() || c.spool.HasPending()) && export.Due(c.dir, c.h.now())
+	if !send && !c.updateDue() || export.Busy(c.dir) {
 		return
 	}
 	exe, err := c.h.executable()
@@ -45,10 +121,36 @@ func (c *Client) maybeDetach() {
 		c.note("uploader: not started from a Go test binary (%s)", filepath.Base(exe))
 		return
 	}
-	env := append(c.h.environ(), childEnv+"="+c.cfg.Product)
-	if _, err := exporter.StartDetached(exe, nil, env); err != nil {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		c.note("uploader: %v", err)
+		return
+	}
+	token := hex.EncodeToString(raw[:])
+	name, _ := statedir.UploaderTicket(token)
+	data, _ := json.Marshal(childTicket{
+		Product: c.cfg.Product, Version: c.cfg.Version, Endpoint: c.endpoint, AllowInsecure: c.cfg.AllowInsecure,
+		UpdateURL: c.updateURL, OptOutEnv: c.cfg.OptOutEnv, RequireConsent: c.cfg.RequireConsent,
+	})
+	if err := c.dir.WriteFileNoSync(name, data); err != nil {
+		c.note("uploader: %v", err)
+		return
+	}
+	env := append(withoutChildEnv(c.h.environ()), childEnv+"="+token+":"+c.dir.Path())
+	if _, err := export.StartDetached(exe, nil, env); err != nil {
+		c.dir.Remove(name)
 		c.note("uploader: %v", err)
 	}
+}
+
+func withoutChildEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, childEnv+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // drain runs the uploader until the spool is empty, it fails, or another
@@ -57,13 +159,13 @@ func (c *Client) maybeDetach() {
 // uploader held the lock saw it busy and started none, so this uploader must
 // pick that event up. (Append, then look at the lock, in the host; release,
 // then look at the spool, here: one of the two always sees the other.)
-func drain(ctx context.Context, up *exporter.Uploader) {
+func drain(ctx context.Context, up *export.Uploader) {
 	for i := 0; i < 8 && ctx.Err() == nil; i++ {
 		res, err := up.Run(ctx)
 		if err != nil || res.Busy || res.Deferred || res.Retry {
 			return
 		}
-		if st, err := up.Spool.Stat(); err != nil || st.Pending == 0 {
+		if !up.Spool.HasPending() {
 			return
 		}
 	}
@@ -82,17 +184,18 @@ func runUploadChild(cfg Config, h host) {
 	killer := time.AfterFunc(childLifetime, func() { h.exit(0) })
 	defer killer.Stop()
 	c := &Client{cfg: cfg, h: h}
-	c.resolve()
-	if c.decision.Mode != gate.On {
+	c.resolve(nil)
+	if c.decision.Mode != gate.On || !c.dirUsable {
 		return
 	}
-	sender, err := exporter.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
+	c.dir.RemoveUploaderTickets(staleTickets, h.now())
+	sender, err := export.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
 	if err != nil {
 		return
 	}
-	up := &exporter.Uploader{
+	up := &export.Uploader{
 		StateDir: c.dir,
-		Spool:    exporter.OpenSpool(filepath.Join(c.dir, "spool"), exporter.SpoolOptions{Now: h.now}),
+		Spool:    export.OpenSpool(c.dir, export.SpoolOptions{Now: h.now}),
 		Sender:   sender,
 		Now:      h.now,
 		// Several runs may each have started an uploader before the first

@@ -6,7 +6,7 @@
 // compression, no HTTP. It never depends on google.golang.org/protobuf or the
 // generated go.opentelemetry.io/proto/otlp packages (their descriptor
 // registration costs every run of the host program start-up time and binary
-// size; see SPEC §5), and it does no work at package init. The encoding is
+// size; see bench/README.md), and it does no work at package init. The encoding is
 // proved against the official definitions in the package's tests.
 //
 // It never encodes a log record's trace id, span id or trace flags, so the

@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // CacheFile is the name of the cache in the state dir.
@@ -48,23 +45,15 @@ type cacheJSON struct {
 // cannot be read or is not a valid cache (garbage, truncated, a manifest that
 // Parse rejects) gives the zero Cache and an error, so the caller can simply
 // fetch again.
-func LoadCache(stateDir string) (Cache, error) {
-	path := filepath.Join(stateDir, CacheFile)
-	f, err := os.Open(path)
+func LoadCache(d *statedir.Dir) (Cache, error) {
+	data, err := d.ReadFile(statedir.UpdateCache, maxCacheSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Cache{}, nil
 	}
 	if err != nil {
 		return Cache{}, fmt.Errorf("update: read cache: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCacheSize+1))
-	if err != nil {
-		return Cache{}, fmt.Errorf("update: read cache %s: %w", path, err)
-	}
-	if len(data) > maxCacheSize {
-		return Cache{}, fmt.Errorf("update: cache %s is larger than %d bytes", path, maxCacheSize)
-	}
+	path := string(statedir.UpdateCache)
 	var cj cacheJSON
 	if err := json.Unmarshal(data, &cj); err != nil {
 		return Cache{}, fmt.Errorf("update: cache %s: %w", path, err)
@@ -85,7 +74,7 @@ func LoadCache(stateDir string) (Cache, error) {
 // Two processes saving at once are serialised by the caller's lock; without
 // one, the last writer wins and nothing worse happens than a notice shown
 // twice.
-func SaveCache(stateDir string, c Cache) error {
+func SaveCache(d *statedir.Dir, c Cache) error {
 	m, err := json.Marshal(c.Manifest)
 	if err != nil {
 		return fmt.Errorf("update: save cache: %w", err)
@@ -99,7 +88,7 @@ func SaveCache(stateDir string, c Cache) error {
 	if err != nil {
 		return fmt.Errorf("update: save cache: %w", err)
 	}
-	if err := fsx.WriteFileAtomic(filepath.Join(stateDir, CacheFile), data, 0o600); err != nil {
+	if err := d.WriteFileNoSync(statedir.UpdateCache, data); err != nil {
 		return fmt.Errorf("update: save cache: %w", err)
 	}
 	return nil

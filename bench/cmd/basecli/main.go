@@ -3,7 +3,7 @@
 // HTTP client and a request to a loopback URL and prints a line. It sends the
 // request only when run as `basecli send`, which the benchmark never does;
 // the call is there so the linker keeps the HTTP transport (TLS, HTTP/2,
-// proxies) that any real net/http client links, as SPEC §5's 5.9 MB
+// proxies) that any real net/http client links, as the 5.9 MB
 // net/http CLI does. bench/cmd/withsdk is the same program plus sdk.Start
 // and Shutdown.
 package main

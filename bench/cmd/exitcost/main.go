@@ -1,5 +1,5 @@
 // Command exitcost measures what telemetry adds to a CLI's run, exit
-// included (issue 3, point 3; SPEC §6): `acme hello` with telemetry on
+// included (the exit budget: at most +2 ms median): `acme hello` with telemetry on
 // against the same with ACME_TELEMETRY=off, interleaved, for a collector
 // that is up, refusing, black-holed (accepts, never answers) and 200 ms
 // slow. Budget: at most +2 ms, median of the paired differences, in every

@@ -1,4 +1,4 @@
-package milestones
+package store
 
 import (
 	"encoding/json"
@@ -15,8 +15,8 @@ import (
 // a real file is far smaller, and a bound keeps a corrupt file from costing
 // the host program memory or time.
 const (
-	maxSmallFile      = 256     // device_id, mode, ticket-*, notice_shown
-	maxMilestonesFile = 1 << 20 // milestones.json
+	maxSmallFile      = 256      // device_id, mode, ticket-*, notice_shown
+	maxMilestonesFile = 64 << 10 // milestones.json
 )
 
 // parseDeviceID returns the installation id held in a device_id file: one

@@ -1,4 +1,4 @@
-package exporter
+package export
 
 import (
 	"context"
@@ -6,32 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/waymarkhq/waymark/internal/otlpwire"
-)
-
-// Event names Waymark emits. Nothing else is ever sent.
-const (
-	EventMilestone   = "waymark.milestone"
-	EventUsage       = "waymark.usage"
-	EventHeartbeat   = "waymark.heartbeat"
-	EventErrorReport = "waymark.error_report"
+	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // ScopeName is the instrumentation scope of every event and metric.
-const ScopeName = "waymark"
+const ScopeName = schema.Scope
 
 // Destination says where a Pipeline puts what it records.
 type Destination uint8
@@ -58,8 +48,9 @@ type Options struct {
 	Destination Destination
 	// Spool receives encoded events and metrics when Destination is ToSpool.
 	Spool *Spool
-	// LocalLog is the JSON-lines file used when Destination is ToLocalLog.
-	LocalLog string
+	// LocalLog is the state dir whose local.jsonl receives events when
+	// Destination is ToLocalLog.
+	LocalLog *statedir.Dir
 	// Debug receives the dry-run rendering when Destination is ToDebug.
 	Debug io.Writer
 	// Endpoint is shown in debug output only.
@@ -77,7 +68,7 @@ type Options struct {
 //
 // Metrics do not go through sdk/metric: linking its MeterProvider alone
 // costs a CLI about 1.3 ms of start-up and 0.7 MB on every run, telemetry on
-// or off (bench/README.md), which breaks the start-up budget of SPEC §5 by
+// or off (bench/README.md), which breaks Waymark's start-up budget (1.5 ms over the host) by
 // itself. Two counters and a gauge need no aggregation engine; deltaMetrics
 // below keeps them.
 type Pipeline struct {
@@ -90,20 +81,7 @@ type Pipeline struct {
 	lp     *sdklog.LoggerProvider
 	logger log.Logger
 	logExp *logExporter
-}
-
-// EnvHazard reports why the OTel SDK would write to the process's standard
-// error if Waymark built its pipeline in this process: a malformed
-// OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME goes to the global error
-// handler, which prints, when sdk/log builds its default resource (which
-// Waymark never sends). It returns "" when building is safe; callers turn
-// telemetry off for the process when it is not. lookup is unused today and
-// kept so the check can grow without reading the environment twice.
-func EnvHazard(lookup func(string) (string, bool)) string {
-	if _, err := resource.New(context.Background(), resource.WithFromEnv()); err != nil {
-		return "OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME is malformed; the OTel SDK would print an error"
-	}
-	return ""
+	closed atomic.Bool
 }
 
 // NewPipeline builds the pipeline. It starts no goroutine.
@@ -114,8 +92,8 @@ func NewPipeline(o Options) (*Pipeline, error) {
 			return nil, errors.New("exporter: ToSpool needs a Spool")
 		}
 	case ToLocalLog:
-		if o.LocalLog == "" {
-			return nil, errors.New("exporter: ToLocalLog needs a LocalLog path")
+		if o.LocalLog == nil {
+			return nil, errors.New("exporter: ToLocalLog needs a LocalLog state dir")
 		}
 	case ToDebug:
 		if o.Debug == nil {
@@ -146,11 +124,12 @@ func (p *Pipeline) build() {
 type resultKey struct{}
 
 // Emit records one event with the given attributes. It returns the error of
-// the durable write (spool or local log), so a caller can tell whether the
-// event is safe before it marks anything as done.
+// this event's own durable write (spool or local log), so a caller can tell
+// whether the event is safe before it marks anything as done. Concurrent
+// Emits each get their own result.
 func (p *Pipeline) Emit(event string, attrs ...attribute.KeyValue) error {
 	p.build()
-	if p.logger == nil {
+	if p.logger == nil || p.closed.Load() {
 		return errors.New("exporter: pipeline is shut down")
 	}
 	var rec log.Record
@@ -186,12 +165,13 @@ func (p *Pipeline) FlushMetrics(context.Context) error {
 		return nil
 	}
 	payload := otlpwire.AppendMetricsData(nil, p.opts.Resource, rm)
-	return p.opts.Spool.Append(KindMetrics, Metrics, payload)
+	return p.opts.Spool.Append(Kind(schema.MetricsKind), Metrics, payload)
 }
 
-// Shutdown stops the logger provider, if one was built; Emit fails after it.
-// Events already emitted are durable.
+// Shutdown stops the logger provider, if one was built; every Emit after it
+// fails and records nothing. Events already emitted are durable.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.closed.Store(true)
 	p.once.Do(func() {}) // no provider is built after this
 	if p.lp == nil {
 		return nil
@@ -206,11 +186,11 @@ type syncProcessor struct{ exp *logExporter }
 
 func (s syncProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
 func (s syncProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
-	err := s.exp.Export(ctx, []sdklog.Record{*r})
+	err := s.exp.export(r)
 	if p, ok := ctx.Value(resultKey{}).(*error); ok && p != nil {
-		*p = s.exp.takeErr()
+		*p = err
 	}
-	return err
+	return nil
 }
 func (s syncProcessor) Shutdown(context.Context) error   { return nil }
 func (s syncProcessor) ForceFlush(context.Context) error { return nil }
@@ -218,34 +198,20 @@ func (s syncProcessor) ForceFlush(context.Context) error { return nil }
 // logExporter is Waymark's sdk/log Exporter. It encodes OTLP itself and
 // writes to the durable destination. It never returns an error to the SDK:
 // the SDK would pass it to the global error handler, which prints on the
-// host's stderr. The last error is kept for the caller instead.
+// host's stderr. The processor hands each record's own result to its Emit.
 type logExporter struct {
 	opts Options
-	mu   sync.Mutex
-	err  error
 }
 
 var _ sdklog.Exporter = (*logExporter)(nil)
 
-func (e *logExporter) takeErr() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	err := e.err
-	e.err = nil
-	return err
-}
-
-// Export implements sdklog.Exporter.
+// Export implements sdklog.Exporter. Waymark's processor calls export
+// directly, so each record's result reaches its own caller; this path only
+// serves the interface, and drops errors rather than hand them to the SDK.
 func (e *logExporter) Export(_ context.Context, recs []sdklog.Record) error {
-	var errs []error
 	for i := range recs {
-		if err := e.export(&recs[i]); err != nil {
-			errs = append(errs, err)
-		}
+		e.export(&recs[i])
 	}
-	e.mu.Lock()
-	e.err = errors.Join(errs...)
-	e.mu.Unlock()
 	return nil
 }
 
@@ -260,11 +226,18 @@ func (e *logExporter) export(r *sdklog.Record) error {
 		if err != nil {
 			return err
 		}
-		return appendLocal(e.opts.LocalLog, append(line, '\n'))
+		if err := e.opts.LocalLog.Append(statedir.LocalLog, append(line, '\n'), localLogCap); err != nil {
+			return fmt.Errorf("exporter: local log: %w", err)
+		}
+		return nil
 	default:
 		scope := instrumentation.Scope{Name: ScopeName, Version: e.opts.Version}
 		payload := otlpwire.AppendLogsData(nil, e.opts.Resource, scope, []sdklog.Record{*r})
-		return e.opts.Spool.Append(kindOf(r.EventName()), Logs, payload)
+		ev, ok := schema.Lookup(r.EventName())
+		if !ok {
+			return fmt.Errorf("exporter: %q is not an event of the schema", r.EventName())
+		}
+		return e.opts.Spool.Append(Kind(ev.Kind), Logs, payload)
 	}
 }
 
@@ -274,147 +247,5 @@ func (e *logExporter) Shutdown(context.Context) error { return nil }
 // ForceFlush implements sdklog.Exporter. Every export is already durable.
 func (e *logExporter) ForceFlush(context.Context) error { return nil }
 
-func kindOf(event string) Kind {
-	switch event {
-	case EventMilestone:
-		return KindMilestone
-	case EventErrorReport:
-		return KindErrorReport
-	case EventHeartbeat:
-		return KindHeartbeat
-	default:
-		return KindUsage
-	}
-}
-
 // localLogCap bounds local.jsonl; local mode must not fill a disk.
 const localLogCap = 1 << 20
-
-func appendLocal(path string, line []byte) error {
-	if fi, err := os.Stat(path); err == nil && fi.Size()+int64(len(line)) > localLogCap {
-		return fmt.Errorf("exporter: local log %s is full", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("exporter: local log: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("exporter: local log: %w", err)
-	}
-	_, err = f.Write(line)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("exporter: local log: %w", err)
-	}
-	return nil
-}
-
-// EventView is the readable form of one event, used by debug mode, the local
-// log and `telemetry status`.
-type EventView struct {
-	Time       string            `json:"time"`
-	Event      string            `json:"event"`
-	Attributes map[string]any    `json:"attributes"`
-	Resource   map[string]string `json:"resource,omitempty"`
-}
-
-// Describe renders a record (and, when res is given, the resource it would be
-// sent with) in readable form.
-func Describe(r *sdklog.Record, res []attribute.KeyValue) EventView {
-	v := EventView{
-		Time:       r.Timestamp().UTC().Format(time.RFC3339Nano),
-		Event:      r.EventName(),
-		Attributes: map[string]any{},
-	}
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		v.Attributes[string(kv.Key)] = kv.Value.AsInterface()
-		return true
-	})
-	if len(res) > 0 {
-		v.Resource = make(map[string]string, len(res))
-		for _, kv := range res {
-			v.Resource[string(kv.Key)] = kv.Value.String()
-		}
-	}
-	return v
-}
-
-// deltaMetrics keeps Waymark's metrics between collections: the
-// waymark.milestones and waymark.heartbeats counters (delta temporality, so
-// short-lived processes never need a delta-to-cumulative step downstream) and
-// the waymark.session.uptime gauge.
-type deltaMetrics struct {
-	mu         sync.Mutex
-	start      time.Time // start of the current delta window
-	milestones map[string]int64
-	heartbeats int64
-	uptime     float64
-	uptimeAt   time.Time
-}
-
-func (d *deltaMetrics) addMilestone(name string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.milestones == nil {
-		d.milestones = make(map[string]int64)
-	}
-	d.milestones[name]++
-}
-
-func (d *deltaMetrics) addHeartbeat(uptime time.Duration, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.heartbeats++
-	d.uptime, d.uptimeAt = uptime.Seconds(), now
-}
-
-// collect returns the window's metrics and starts a new window, or nil when
-// nothing was measured since the last collection.
-func (d *deltaMetrics) collect(version string, now time.Time) *metricdata.ResourceMetrics {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var ms []metricdata.Metrics
-	if len(d.milestones) > 0 {
-		names := make([]string, 0, len(d.milestones))
-		for n := range d.milestones {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		pts := make([]metricdata.DataPoint[int64], 0, len(names))
-		for _, n := range names {
-			pts = append(pts, metricdata.DataPoint[int64]{
-				Attributes: attribute.NewSet(attribute.String("milestone.name", n)),
-				StartTime:  d.start, Time: now, Value: d.milestones[n],
-			})
-		}
-		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.milestones", Description: "Milestones first reached on an installation.", Unit: "{milestone}",
-			Data: metricdata.Sum[int64]{DataPoints: pts, Temporality: metricdata.DeltaTemporality, IsMonotonic: true},
-		})
-	}
-	if d.heartbeats > 0 {
-		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.heartbeats", Description: "Server heartbeats.", Unit: "{heartbeat}",
-			Data: metricdata.Sum[int64]{
-				DataPoints:  []metricdata.DataPoint[int64]{{StartTime: d.start, Time: now, Value: d.heartbeats}},
-				Temporality: metricdata.DeltaTemporality, IsMonotonic: true,
-			},
-		})
-	}
-	if !d.uptimeAt.IsZero() {
-		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.session.uptime", Description: "Seconds since the server process started.", Unit: "s",
-			Data: metricdata.Gauge[float64]{DataPoints: []metricdata.DataPoint[float64]{{Time: d.uptimeAt, Value: d.uptime}}},
-		})
-	}
-	d.milestones, d.heartbeats, d.uptimeAt, d.start = nil, 0, time.Time{}, now
-	if len(ms) == 0 {
-		return nil
-	}
-	return &metricdata.ResourceMetrics{ScopeMetrics: []metricdata.ScopeMetrics{{
-		Scope:   instrumentation.Scope{Name: ScopeName, Version: version},
-		Metrics: ms,
-	}}}
-}

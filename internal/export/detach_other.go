@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package exporter
+package export
 
 import (
 	"errors"

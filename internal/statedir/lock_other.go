@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package fsx
+package statedir
 
 import (
 	"errors"

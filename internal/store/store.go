@@ -1,30 +1,26 @@
-package milestones
+package store
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
-// Names of the files this package owns in the state directory.
+// The files of the state directory this package reads and writes.
 const (
-	deviceIDFile    = "device_id"
-	milestonesFile  = "milestones.json"
-	modeFile        = "mode"
-	noticeFile      = "notice_shown"
-	lockFile        = "lock"
-	ticketPrefix    = "ticket-"
+	deviceIDFile   = statedir.DeviceID
+	milestonesFile = statedir.Milestones
+	modeFile       = statedir.Mode
+	noticeFile     = statedir.NoticeShown
+	lockFile       = statedir.StateLock
+	// defaultLockWait bounds one lock wait; the host's total is bounded
+	// further by the Dir's Budget.
 	defaultLockWait = time.Second
-	filePerm        = 0o600
-	dirPerm         = 0o700
 )
 
 // Store is the local state in one state directory. Its methods are safe to
@@ -35,14 +31,14 @@ const (
 // never create a file or directory. Methods that write create the directory
 // (mode 0700) if needed and write files with mode 0600.
 type Store struct {
-	dir      string
+	dir      *statedir.Dir
 	now      func() time.Time
 	lockWait time.Duration
 }
 
 // New returns the Store for dir, reading the time from now (time.Now if nil).
 // It does no I/O: nothing is created until a method that writes is called.
-func New(dir string, now func() time.Time) *Store {
+func New(dir *statedir.Dir, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
@@ -50,7 +46,7 @@ func New(dir string, now func() time.Time) *Store {
 }
 
 // Dir returns the state directory the Store was made for.
-func (s *Store) Dir() string { return s.dir }
+func (s *Store) Dir() *statedir.Dir { return s.dir }
 
 // Prepare creates the state directory (mode 0700) if it does not exist and
 // proves that it is writable and that its lock file can be opened. Its error
@@ -58,27 +54,17 @@ func (s *Store) Dir() string { return s.dir }
 // …"), so the caller can turn telemetry off with that reason. A directory that
 // already exists keeps its permissions.
 func (s *Store) Prepare() error {
-	if s.dir == "" {
+	if s.dir == nil {
 		return errors.New("milestones: no state dir")
 	}
-	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir, err)
+	if err := s.dir.Create(); err != nil {
+		return err
 	}
-	l, err := fsx.TryLock(s.path(lockFile))
-	if err != nil && !errors.Is(err, fsx.ErrLocked) { // held by a peer is fine: it exists
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir, err)
+	l, err := s.dir.TryLock(lockFile)
+	if err != nil && !errors.Is(err, statedir.ErrLocked) { // held by a peer is fine: it exists
+		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir.Path(), err)
 	}
 	l.Unlock()
-	// The lock file may predate a change of permissions, so also create a file.
-	f, err := os.CreateTemp(s.dir, ".probe-*")
-	if err != nil {
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir, err)
-	}
-	name := f.Name()
-	f.Close()
-	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("milestones: state dir %s is not writable: remove probe: %w", s.dir, err)
-	}
 	return nil
 }
 
@@ -124,9 +110,9 @@ func (s *Store) ResetDeviceID() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.Remove(s.path(milestonesFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dir.Remove(milestonesFile); err != nil {
 		// The new id already makes the old milestones not count.
-		return id, fmt.Errorf("milestones: reset: remove %s: %w", s.path(milestonesFile), err)
+		return id, fmt.Errorf("milestones: reset: remove %s: %w", string(milestonesFile), err)
 	}
 	return id, nil
 }
@@ -149,11 +135,11 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 		return out, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("milestones: read %s: %w", s.path(milestonesFile), err)
+		return out, fmt.Errorf("milestones: read %s: %w", string(milestonesFile), err)
 	}
 	r, err := parseMilestones(data)
 	if err != nil {
-		return out, fmt.Errorf("milestones: %s is garbage: %w", s.path(milestonesFile), err)
+		return out, fmt.Errorf("milestones: %s is garbage: %w", string(milestonesFile), err)
 	}
 	if r.installationID != id {
 		return out, nil
@@ -162,7 +148,7 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 		out[name] = t
 	}
 	if len(r.unreadable) > 0 {
-		return out, fmt.Errorf("milestones: %s: unreadable time for %s", s.path(milestonesFile), strings.Join(r.unreadable, ", "))
+		return out, fmt.Errorf("milestones: %s: unreadable time for %s", string(milestonesFile), strings.Join(r.unreadable, ", "))
 	}
 	return out, nil
 }
@@ -213,7 +199,7 @@ func (s *Store) Record(name string, emit func() error) (recorded bool, err error
 	r.at[name] = s.now()
 	data, err := formatMilestones(r)
 	if err == nil {
-		err = fsx.WriteFileAtomic(s.path(milestonesFile), data, filePerm)
+		err = s.dir.WriteFile(milestonesFile, data)
 	}
 	if err != nil {
 		return false, fmt.Errorf("milestones: record %q: event queued but not recorded: %w", name, err)
@@ -230,7 +216,7 @@ func (s *Store) Mode() (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("milestones: read %s: %w", s.path(modeFile), err)
+		return "", fmt.Errorf("milestones: read %s: %w", string(modeFile), err)
 	}
 	return strings.TrimSpace(string(data)), nil
 }
@@ -247,7 +233,7 @@ func (s *Store) SetMode(mode string) error {
 	if err := s.Prepare(); err != nil {
 		return err
 	}
-	if err := fsx.WriteFileAtomic(s.path(modeFile), []byte(mode+"\n"), filePerm); err != nil {
+	if err := s.dir.WriteFile(modeFile, []byte(mode+"\n")); err != nil {
 		return fmt.Errorf("milestones: set mode: %w", err)
 	}
 	return nil
@@ -256,21 +242,20 @@ func (s *Store) SetMode(mode string) error {
 // NoticeShown reports whether the first-run notice has been shown on this
 // installation (the notice_shown marker exists). It never creates anything.
 func (s *Store) NoticeShown() bool {
-	if s.dir == "" {
-		return false
-	}
-	_, err := os.Stat(s.path(noticeFile))
-	return err == nil
+	return s.dir != nil && s.dir.Has(noticeFile)
 }
 
 // MarkNoticeShown writes the notice_shown marker, holding the current time.
 // Call it only after the notice was printed.
 func (s *Store) MarkNoticeShown() error {
-	if err := s.mkdir(); err != nil {
+	if s.dir == nil {
+		return errors.New("milestones: no state dir")
+	}
+	if err := s.dir.Create(); err != nil {
 		return err
 	}
 	data := []byte(formatTime(s.now()) + "\n")
-	if err := fsx.WriteFileAtomic(s.path(noticeFile), data, filePerm); err != nil {
+	if err := s.dir.WriteFileNoSync(noticeFile, data); err != nil {
 		return fmt.Errorf("milestones: mark notice shown: %w", err)
 	}
 	return nil
@@ -288,7 +273,8 @@ func (s *Store) MarkNoticeShown() error {
 // while the state lock is held, so it must be quick (queue work, never wait on
 // the network) and must not call back into this Store's writing methods.
 func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (claimed bool, err error) {
-	if !validTicket(ticket) {
+	name, ok := statedir.Ticket(ticket)
+	if !ok {
 		return false, fmt.Errorf("milestones: claim: invalid ticket name %q", ticket)
 	}
 	l, err := s.lock()
@@ -297,17 +283,13 @@ func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (c
 	}
 	defer l.Unlock()
 	now := s.now()
-	name := ticketPrefix + ticket
 	data, err := s.read(name, maxSmallFile)
 	switch {
 	case err == nil:
-		if last, perr := parseTicket(data); perr == nil {
-			age := now.Sub(last)
-			if age < interval && age >= -interval {
-				return false, nil
-			}
+		if last, perr := parseTicket(data); perr == nil && !Due(last, now, interval) {
+			return false, nil
 		}
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, tooLargeError{}):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
 	default:
 		return false, fmt.Errorf("milestones: claim %s: read: %w", ticket, err)
 	}
@@ -316,19 +298,36 @@ func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (c
 			return false, fmt.Errorf("milestones: claim %s: %w", ticket, err)
 		}
 	}
-	if err := fsx.WriteFileAtomic(s.path(name), []byte(formatTime(now)+"\n"), filePerm); err != nil {
+	if err := s.dir.WriteFileNoSync(name, []byte(formatTime(now)+"\n")); err != nil {
 		return false, fmt.Errorf("milestones: claim %s: ran but not recorded: %w", ticket, err)
 	}
 	return true, nil
 }
 
+// Due reports whether work last done at last is due again at now: interval
+// or more has passed, or last lies more than interval ahead (the clock moved
+// back, and must not silence the work for long). It is the one rule for the
+// usage ping, the update check and the upload backoff.
+func Due(last, now time.Time, interval time.Duration) bool {
+	age := now.Sub(last)
+	return age >= interval || age < -interval
+}
+
+// ClaimDue is a lock-free look at ticket: whether a Claim with interval
+// would run now. A missing or unreadable ticket is due.
+func (s *Store) ClaimDue(ticket string, interval time.Duration) bool {
+	last, ok := s.LastClaim(ticket)
+	return !ok || Due(last, s.now(), interval)
+}
+
 // LastClaim returns the time of the last successful Claim of ticket, if its
 // ticket file holds a readable time. It never creates anything.
 func (s *Store) LastClaim(ticket string) (time.Time, bool) {
-	if !validTicket(ticket) {
+	name, ok := statedir.Ticket(ticket)
+	if !ok {
 		return time.Time{}, false
 	}
-	data, err := s.read(ticketPrefix+ticket, maxSmallFile)
+	data, err := s.read(name, maxSmallFile)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -336,46 +335,22 @@ func (s *Store) LastClaim(ticket string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// validTicket keeps ticket names to a safe file-name alphabet.
-func validTicket(t string) bool {
-	if t == "" || len(t) > 64 {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }
-
-// mkdir creates the state directory if needed, for methods that write.
-func (s *Store) mkdir() error {
-	if s.dir == "" {
-		return errors.New("milestones: no state dir")
-	}
-	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir, err)
-	}
-	return nil
-}
-
 // lock takes the state directory's lock, waiting at most s.lockWait, so a
 // stuck peer costs the host program a bounded delay and an error, never a
 // hang.
-func (s *Store) lock() (*fsx.Lock, error) {
-	if err := s.mkdir(); err != nil {
+func (s *Store) lock() (*statedir.Lock, error) {
+	if s.dir == nil {
+		return nil, errors.New("milestones: no state dir")
+	}
+	if err := s.dir.Create(); err != nil {
 		return nil, err
 	}
-	l, err := fsx.LockWait(s.path(lockFile), s.lockWait)
-	if errors.Is(err, fsx.ErrLocked) {
-		return nil, fmt.Errorf("milestones: state dir %s is busy: lock not free within %v: %w", s.dir, s.lockWait, err)
+	l, err := s.dir.Lock(lockFile, s.lockWait)
+	if errors.Is(err, statedir.ErrLocked) {
+		return nil, fmt.Errorf("milestones: state dir %s is busy: lock not free in time: %w", s.dir.Path(), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("milestones: lock state dir %s: %w", s.dir, err)
+		return nil, fmt.Errorf("milestones: lock state dir %s: %w", s.dir.Path(), err)
 	}
 	return l, nil
 }
@@ -388,11 +363,11 @@ func (s *Store) deviceIDLocked() (string, bool, error) {
 		if id, perr := parseDeviceID(data); perr == nil {
 			return id, false, nil
 		}
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, tooLargeError{}):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
 	default:
 		// Unreadable for another reason (permissions, I/O): replacing it
 		// could fork the installation id, so give up instead.
-		return "", false, fmt.Errorf("milestones: read %s: %w", s.path(deviceIDFile), err)
+		return "", false, fmt.Errorf("milestones: read %s: %w", string(deviceIDFile), err)
 	}
 	id, err := s.newDeviceIDLocked()
 	if err != nil {
@@ -407,7 +382,7 @@ func (s *Store) newDeviceIDLocked() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("milestones: new device id: %w", err)
 	}
-	if err := fsx.WriteFileAtomic(s.path(deviceIDFile), formatDeviceID(id), filePerm); err != nil {
+	if err := s.dir.WriteFile(deviceIDFile, formatDeviceID(id)); err != nil {
 		return "", fmt.Errorf("milestones: write device id: %w", err)
 	}
 	return id, nil
@@ -422,10 +397,10 @@ func (s *Store) readRecordLocked(id string) (record, error) {
 	data, err := s.read(milestonesFile, maxMilestonesFile)
 	switch {
 	case err == nil:
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, tooLargeError{}):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
 		return fresh, nil
 	default:
-		return record{}, fmt.Errorf("milestones: read %s: %w", s.path(milestonesFile), err)
+		return record{}, fmt.Errorf("milestones: read %s: %w", string(milestonesFile), err)
 	}
 	r, err := parseMilestones(data)
 	if err != nil || r.installationID != id {
@@ -434,30 +409,12 @@ func (s *Store) readRecordLocked(id string) (record, error) {
 	return r, nil
 }
 
-// tooLargeError marks a state file bigger than any this package writes. It
-// is a comparable empty struct, so errors.Is(err, tooLargeError{}) matches it
-// without a package-level sentinel.
-type tooLargeError struct{}
-
-func (tooLargeError) Error() string { return "file too large" }
-
 // read returns the content of a state file, at most limit bytes; a larger
-// file is a tooLargeError. A missing file is an fs.ErrNotExist error.
-func (s *Store) read(name string, limit int64) ([]byte, error) {
-	if s.dir == "" {
+// file is a statedir.ErrTooLarge error. A missing file is an fs.ErrNotExist
+// error, and so is every file when there is no state dir.
+func (s *Store) read(name statedir.Name, limit int64) ([]byte, error) {
+	if s.dir == nil {
 		return nil, fs.ErrNotExist
 	}
-	f, err := os.Open(s.path(name))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, tooLargeError{}
-	}
-	return data, nil
+	return s.dir.ReadFile(name, limit)
 }

@@ -1,20 +1,19 @@
-package exporter
+package export
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // Signal is the OTLP signal an encoded payload belongs to.
@@ -57,12 +56,16 @@ type Kind uint8
 
 // Milestones and error reports cannot be produced again, so they are kept
 // longest; usage pings, heartbeats and metric deltas are evicted first.
+//
+// The values are written into spool entry names and must never change: a
+// spool written by an earlier version (0.1.0 used these same values) is
+// delivered by this one.
 const (
-	KindMilestone Kind = iota + 1
-	KindErrorReport
-	KindUsage
-	KindHeartbeat
-	KindMetrics
+	KindMilestone   Kind = 1
+	KindErrorReport Kind = 2
+	KindUsage       Kind = 3
+	KindHeartbeat   Kind = 4
+	KindMetrics     Kind = 5
 )
 
 // String returns the kind's name as shown by status, e.g. "milestone".
@@ -85,7 +88,14 @@ func (k Kind) String() string {
 func (k Kind) valid() bool { return k >= KindMilestone && k <= KindMetrics }
 
 // keep reports whether the kind belongs to the tier evicted last.
-func (k Kind) keep() bool { return k == KindMilestone || k == KindErrorReport }
+func (k Kind) keep() bool {
+	for _, e := range schema.Events {
+		if Kind(e.Kind) == k {
+			return e.Tier == schema.Kept
+		}
+	}
+	return false
+}
 
 const (
 	defaultSpoolCap    = 1 << 20
@@ -112,15 +122,15 @@ type SpoolOptions struct {
 // delivery: one file per entry in one directory, shared safely by any number
 // of goroutines and processes. A Spool never sends anything.
 type Spool struct {
-	dir    string
+	dir    *statedir.Dir
 	cap    int64
 	maxAge time.Duration
 	now    func() time.Time
 }
 
-// OpenSpool returns the spool kept in dir (normally <statedir>/spool). It does
-// no I/O: the directory is created by the first Append.
-func OpenSpool(dir string, opt SpoolOptions) *Spool {
+// OpenSpool returns the spool kept in the state dir. It does no I/O: the
+// spool folder is created by the first Append.
+func OpenSpool(dir *statedir.Dir, opt SpoolOptions) *Spool {
 	s := &Spool{dir: dir, cap: opt.Cap, maxAge: opt.MaxAge, now: opt.Now}
 	if s.cap <= 0 {
 		s.cap = defaultSpoolCap
@@ -150,7 +160,7 @@ const (
 	entryExt     = ".spool"
 	// <16 hex ns>-<kind><signal>-<8 hex file size>-<16 hex random>.spool
 	entryNameLen = 16 + 1 + 2 + 1 + 8 + 1 + 16 + len(entryExt)
-	// A temp file still being written by fsx.WriteFileAtomic is left alone
+	// A temp file still being written by statedir.WriteFileAtomic is left alone
 	// for this long; after that it is a crash leftover.
 	staleTemp = time.Minute
 )
@@ -193,16 +203,6 @@ func parseEntryName(name string) (entryRef, bool) {
 	return entryRef{name: name, at: int64(at), kind: kind, sig: sig, size: int64(size)}, true
 }
 
-// tempBase returns the entry name inside a temp file name made by
-// fsx.WriteFileAtomic ("." + base + ".tmp-" + digits).
-func tempBase(name string) (string, bool) {
-	i := strings.LastIndex(name, ".tmp-")
-	if !strings.HasPrefix(name, ".") || i < 1 {
-		return "", false
-	}
-	return name[1:i], true
-}
-
 func encodeEntry(kind Kind, sig Signal, payload []byte) []byte {
 	b := make([]byte, headerLen+len(payload))
 	copy(b, entryMagic)
@@ -236,13 +236,10 @@ func decodeEntry(b []byte) (Kind, Signal, []byte, error) {
 }
 
 // Append stores one encoded payload (a LogsData or MetricsData message) as a
-// new entry, creating the spool directory (0700) if needed. It then drops
-// entries older than MaxAge and, while the spool is over its cap, evicts
-// usage, heartbeat and metrics entries oldest-first before milestones and
-// error reports. The new entry goes last in its own tier, so it is evicted
-// only when the spool holds nothing of that tier or below; it is then removed
-// and Append returns an error wrapping ErrSpoolFull, as it does, without
-// writing, for an entry larger than the cap.
+// new entry, creating the spool folder (0700) if needed. It costs one file
+// write however many entries the spool holds: dropping old entries and
+// enforcing the cap are Maintain's work, done by the uploader off the host's
+// path. An entry larger than the cap is refused with ErrSpoolFull.
 func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	if !kind.valid() || !sig.valid() {
 		return fmt.Errorf("exporter: spool append: invalid kind %v or signal %v", kind, sig)
@@ -254,20 +251,19 @@ func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	if int64(len(data)) > s.cap || int64(len(data)) > 1<<32-1 {
 		return fmt.Errorf("%w: entry of %d bytes exceeds the cap of %d", ErrSpoolFull, len(data), s.cap)
 	}
-	now := s.now()
-	name := entryName(now.UnixNano(), kind, sig, int64(len(data)), rand.Uint64())
-	path := filepath.Join(s.dir, name)
-	err := fsx.WriteFileAtomic(path, data, 0o600)
-	if err != nil && errors.Is(err, fs.ErrNotExist) {
-		if mkErr := os.MkdirAll(s.dir, 0o700); mkErr != nil {
-			return fmt.Errorf("exporter: spool append: %w", mkErr)
-		}
-		err = fsx.WriteFileAtomic(path, data, 0o600)
-	}
-	if err != nil {
+	name := entryName(s.now().UnixNano(), kind, sig, int64(len(data)), rand.Uint64())
+	if err := s.dir.SpoolWrite(name, data); err != nil {
 		return fmt.Errorf("exporter: spool append: %w", err)
 	}
-	return s.enforce(now, name)
+	return nil
+}
+
+// Maintain drops entries older than MaxAge and stale temporary files, then,
+// while the spool is over its cap, evicts usage, heartbeat and metrics
+// entries oldest-first before milestones and error reports. It reads the
+// whole spool, so it runs in the uploader, never on the host's path.
+func (s *Spool) Maintain() error {
+	return s.enforce(s.now(), "")
 }
 
 // enforce applies MaxAge and the cap; it never removes `protect` unless
@@ -277,7 +273,7 @@ func (s *Spool) enforce(now time.Time, protect string) error {
 	if err != nil {
 		return fmt.Errorf("exporter: spool: %w", err)
 	}
-	removeAll(s.dir, junk)
+	s.removeAll(junk)
 	var total int64
 	var self *entryRef
 	var low, high []entryRef
@@ -310,7 +306,7 @@ func (s *Spool) enforce(now time.Time, protect string) error {
 		if total <= s.cap {
 			break
 		}
-		if err := os.Remove(filepath.Join(s.dir, r.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dir.SpoolRemove(r.name); err != nil {
 			continue
 		}
 		total -= r.size
@@ -325,24 +321,17 @@ func (s *Spool) enforce(now time.Time, protect string) error {
 }
 
 // scan lists the spool oldest-first. Entries past MaxAge are returned in junk
-// with foreign files and stale temp files, for the caller to remove; a fresh
-// temp file (an Append in progress elsewhere) and directories are ignored.
-// A missing directory is an empty spool.
+// with stale temp files, for the caller to remove; a fresh temp file (an
+// Append in progress elsewhere) is ignored, and so is anything in the folder
+// that Waymark did not name. A missing folder is an empty spool.
 func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) {
-	des, err := os.ReadDir(s.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
+	names, err := s.dir.SpoolList(0)
 	if err != nil {
 		return nil, nil, err
 	}
 	oldest := now.Add(-s.maxAge).UnixNano()
-	for _, de := range des {
-		name := de.Name()
-		if de.IsDir() {
-			continue
-		}
-		if base, ok := tempBase(name); ok {
+	for _, name := range names {
+		if base, ok := statedir.SpoolTemp(name); ok {
 			if r, ok := parseEntryName(base); ok && now.UnixNano()-r.at < int64(staleTemp) {
 				continue
 			}
@@ -350,9 +339,8 @@ func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) 
 			continue
 		}
 		r, ok := parseEntryName(name)
-		if !ok || !de.Type().IsRegular() {
-			junk = append(junk, name)
-			continue
+		if !ok {
+			continue // shaped like ours but not ours: leave it alone
 		}
 		if r.at < oldest {
 			junk = append(junk, name)
@@ -360,14 +348,29 @@ func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) 
 		}
 		refs = append(refs, r)
 	}
-	// os.ReadDir sorts by name, and names start with the fixed-width time.
+	sort.Slice(refs, func(i, j int) bool { return refs[i].name < refs[j].name })
 	return refs, junk, nil
 }
 
-func removeAll(dir string, names []string) {
+func (s *Spool) removeAll(names []string) {
 	for _, n := range names {
-		os.Remove(filepath.Join(dir, n))
+		s.dir.SpoolRemove(n)
 	}
+}
+
+// HasPending reports whether the spool holds at least one entry. It looks at
+// a handful of names only, so it costs the same whatever the spool holds.
+func (s *Spool) HasPending() bool {
+	names, err := s.dir.SpoolList(16)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if _, ok := parseEntryName(n); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // SpoolStat describes what a spool holds.
@@ -398,29 +401,22 @@ func (s *Spool) Stat() (SpoolStat, error) {
 	return st, nil
 }
 
-// Clear removes every file in the spool, then the directory itself if it is
-// empty. A missing directory is not an error.
+// Clear removes every entry of the spool and the temporary files of
+// entries being written; nothing else in the folder is touched.
 func (s *Spool) Clear() error {
-	des, err := os.ReadDir(s.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	names, err := s.dir.SpoolList(0)
 	if err != nil {
 		return fmt.Errorf("exporter: spool clear: %w", err)
 	}
 	var errs []error
-	for _, de := range des {
-		if de.IsDir() {
-			continue
-		}
-		if err := os.Remove(filepath.Join(s.dir, de.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, n := range names {
+		if err := s.dir.SpoolRemove(n); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("exporter: spool clear: %w", errors.Join(errs...))
 	}
-	os.Remove(s.dir) // fails harmlessly if something else lives there
 	return nil
 }
 
@@ -439,7 +435,7 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exporter: spool read: %w", err)
 	}
-	removeAll(s.dir, junk)
+	s.removeAll(junk)
 	var out []spoolEntry
 	used := 0
 	for _, r := range refs {
@@ -455,7 +451,7 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 			continue // evicted by an Append meanwhile
 		}
 		if err != nil || kind != r.kind || gotSig != r.sig {
-			os.Remove(filepath.Join(s.dir, r.name))
+			s.dir.SpoolRemove(r.name)
 			continue
 		}
 		out = append(out, spoolEntry{entryRef: r, payload: payload})
@@ -467,20 +463,11 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 // read returns an entry's payload, or errCorrupt when the file does not match
 // its name or its checksum; it never reads more than the name promises.
 func (s *Spool) read(r entryRef) (Kind, Signal, []byte, error) {
-	f, err := os.Open(filepath.Join(s.dir, r.name))
-	if err != nil {
+	b, err := s.dir.SpoolRead(r.name, r.size)
+	if errors.Is(err, fs.ErrNotExist) {
 		return 0, 0, nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	if fi.Size() != r.size {
-		return 0, 0, nil, errCorrupt
-	}
-	b := make([]byte, r.size)
-	if _, err := io.ReadFull(f, b); err != nil {
+	if err != nil || int64(len(b)) != r.size {
 		return 0, 0, nil, errCorrupt
 	}
 	return decodeEntry(b)
@@ -490,7 +477,7 @@ func (s *Spool) read(r entryRef) (Kind, Signal, []byte, error) {
 func (s *Spool) remove(entries []spoolEntry) error {
 	var errs []error
 	for _, e := range entries {
-		if err := os.Remove(filepath.Join(s.dir, e.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dir.SpoolRemove(e.name); err != nil {
 			errs = append(errs, err)
 		}
 	}

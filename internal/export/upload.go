@@ -1,13 +1,12 @@
-package exporter
+package export
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 const defaultMaxBody = 192 << 10
@@ -17,7 +16,7 @@ const defaultMaxBody = 192 << 10
 // prints; what happened is in its Result and in upload.json.
 type Uploader struct {
 	// StateDir holds upload.lock and upload.json. It must exist.
-	StateDir string
+	StateDir *statedir.Dir
 	// Spool is the queue to drain.
 	Spool *Spool
 	// Sender delivers the batches.
@@ -59,13 +58,8 @@ type Result struct {
 // CLI checks it before starting another uploader that would only find the
 // lock taken and exit: while a black-holed endpoint keeps one uploader busy
 // for seconds, every run would otherwise pay for a process start.
-func Busy(stateDir string) bool {
-	l, err := fsx.TryLock(filepath.Join(stateDir, uploadLock))
-	if err != nil {
-		return errors.Is(err, fsx.ErrLocked)
-	}
-	l.Unlock()
-	return false
+func Busy(d *statedir.Dir) bool {
+	return d.Locked(statedir.UploadLock)
 }
 
 // Run drains the spool, logs first and then metrics, one batch per request,
@@ -83,7 +77,7 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 			err = fmt.Errorf("exporter: upload: internal error: %v", r)
 		}
 	}()
-	if u.Spool == nil || u.Sender == nil || u.StateDir == "" {
+	if u.Spool == nil || u.Sender == nil || u.StateDir == nil {
 		return res, errors.New("exporter: upload: StateDir, Spool and Sender are required")
 	}
 	now := u.Now
@@ -94,8 +88,8 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 	if maxBody <= 0 {
 		maxBody = defaultMaxBody
 	}
-	lock, err := fsx.TryLock(filepath.Join(u.StateDir, uploadLock))
-	if errors.Is(err, fsx.ErrLocked) {
+	lock, err := u.StateDir.TryLock(statedir.UploadLock)
+	if errors.Is(err, statedir.ErrLocked) {
 		res.Busy = true
 		return res, nil
 	}
@@ -109,70 +103,102 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 		res.Deferred = true
 		return res, nil
 	}
+	// The host only appends; age and cap are enforced here, off its path.
+	if err := u.Spool.Maintain(); err != nil {
+		return res, err
+	}
 	// Entries sent in this run; meeting one again means it could not be
 	// removed, and sending it once more would loop.
-	sent := map[string]bool{}
+	r := &uploadRun{u: u, ctx: ctx, now: now, maxBody: maxBody, st: st, sent: map[string]bool{}}
 	for _, sig := range [...]Signal{Logs, Metrics} {
-		for {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-			batch, err := u.Spool.batch(sig, maxBody)
-			if err != nil {
-				return res, err
-			}
-			if len(batch) == 0 {
-				break
-			}
-			if sent[batch[0].name] {
-				return res, fmt.Errorf("exporter: upload: delivered entry %s is still in the spool", batch[0].name)
-			}
-			for _, e := range batch {
-				sent[e.name] = true
-			}
-			body := make([]byte, 0, maxBody)
-			for _, e := range batch {
-				body = append(body, e.payload...)
-			}
-			res.Requests++
-			sendErr := u.Sender.Send(ctx, sig, body)
-			switch {
-			case sendErr == nil:
-				st.Failures, st.NextAttempt, st.LastError = 0, time.Time{}, ""
-				st.LastSuccess = now()
-				st.Delivered += int64(len(batch))
-				res.Delivered += len(batch)
-			case errors.Is(sendErr, ErrRejected):
-				// The endpoint answered, so it is up: no backoff.
-				st.Failures, st.NextAttempt = 0, time.Time{}
-				st.LastError = sendErr.Error()
-				st.Dropped += int64(len(batch))
-				res.Dropped += len(batch)
-			default:
-				if ctx.Err() != nil {
-					// Cut short by our caller, not the endpoint's fault.
-					return res, ctx.Err()
-				}
-				st.Failures++
-				st.NextAttempt = now().Add(NextBackoff(st.Failures, u.Rand))
-				st.LastError = sendErr.Error()
-				res.Retry = true
-				if err := writeDeliveryState(u.StateDir, st); err != nil {
-					return res, errors.Join(sendErr, err)
-				}
-				return res, sendErr
-			}
-			// Remove before saving the counters: a crash in between can
-			// lose a count, never an entry.
-			rmErr := u.Spool.remove(batch)
-			if err := writeDeliveryState(u.StateDir, st); err != nil {
-				return res, err
-			}
-			if rmErr != nil {
-				// Stop rather than send the same entries again and again.
-				return res, rmErr
-			}
+		if err := r.drain(sig); err != nil {
+			return r.res, err
 		}
 	}
-	return res, nil
+	return r.res, nil
+}
+
+// uploadRun is one Run's progress: the delivery state it keeps up to date
+// and what it has sent.
+type uploadRun struct {
+	u       *Uploader
+	ctx     context.Context
+	now     func() time.Time
+	maxBody int
+	st      DeliveryState
+	res     Result
+	sent    map[string]bool
+}
+
+// drain sends sig's entries batch by batch until none is left or a
+// delivery fails.
+func (r *uploadRun) drain(sig Signal) error {
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := r.u.Spool.batch(sig, r.maxBody)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if r.sent[batch[0].name] {
+			return fmt.Errorf("exporter: upload: delivered entry %s is still in the spool", batch[0].name)
+		}
+		for _, e := range batch {
+			r.sent[e.name] = true
+		}
+		if err := r.send(sig, batch); err != nil {
+			return err
+		}
+	}
+}
+
+// send delivers one batch and records the outcome: accepted entries are
+// removed and counted, rejected ones removed and counted as dropped, and any
+// other failure keeps them and sets the backoff.
+func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
+	body := make([]byte, 0, r.maxBody)
+	for _, e := range batch {
+		body = append(body, e.payload...)
+	}
+	r.res.Requests++
+	st := &r.st
+	sendErr := r.u.Sender.Send(r.ctx, sig, body)
+	switch {
+	case sendErr == nil:
+		st.Failures, st.NextAttempt, st.LastError = 0, time.Time{}, ""
+		st.LastSuccess = r.now()
+		st.Delivered += int64(len(batch))
+		r.res.Delivered += len(batch)
+	case errors.Is(sendErr, ErrRejected):
+		// The endpoint answered, so it is up: no backoff.
+		st.Failures, st.NextAttempt = 0, time.Time{}
+		st.LastError = sendErr.Error()
+		st.Dropped += int64(len(batch))
+		r.res.Dropped += len(batch)
+	default:
+		if r.ctx.Err() != nil {
+			// Cut short by our caller, not the endpoint's fault.
+			return r.ctx.Err()
+		}
+		st.Failures++
+		st.NextAttempt = r.now().Add(NextBackoff(st.Failures, r.u.Rand))
+		st.LastError = sendErr.Error()
+		r.res.Retry = true
+		if err := writeDeliveryState(r.u.StateDir, *st); err != nil {
+			return errors.Join(sendErr, err)
+		}
+		return sendErr
+	}
+	// Remove before saving the counters: a crash in between can lose a
+	// count, never an entry.
+	rmErr := r.u.Spool.remove(batch)
+	if err := writeDeliveryState(r.u.StateDir, *st); err != nil {
+		return err
+	}
+	// Stop rather than send the same entries again and again.
+	return rmErr
 }

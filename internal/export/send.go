@@ -1,8 +1,6 @@
-package exporter
+package export
 
 import (
-	"github.com/waymarkhq/waymark/internal/version"
-
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -15,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/version"
 )
 
 // userAgent names the client and nothing about the host it runs on.
@@ -112,7 +112,13 @@ func CheckEndpoint(raw string, allowInsecure bool) (*url.URL, error) {
 // HTTPClient is an *http.Client on Waymark's own transport (see NewSender)
 // for the one other request Waymark makes, the update manifest.
 func HTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{Transport: newTransport(timeout), Timeout: timeout}
+	return &http.Client{
+		Transport: newTransport(timeout),
+		Timeout:   timeout,
+		// No redirect is followed: one could lead from https to plain http
+		// on another host, past the rule CheckURL enforces.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // newTransport is Waymark's private transport: never http.DefaultTransport,

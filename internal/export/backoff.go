@@ -1,21 +1,24 @@
-package exporter
+package export
 
 import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 const (
-	deliveryFile = "upload.json"
-	uploadLock   = "upload.lock"
 	firstBackoff = 10 * time.Second
 	maxBackoff   = time.Hour
+	// maxDeliveryFile bounds the read of upload.json: the real file is a few
+	// hundred bytes, and a link to /dev/zero must cost nothing.
+	maxDeliveryFile = 16 << 10
+	// maxErrorText bounds the text from the network kept in LastError.
+	maxErrorText = 300
 )
 
 // DeliveryState is the uploader's memory between runs, kept as JSON in
@@ -36,37 +39,63 @@ type DeliveryState struct {
 	Dropped int64 `json:"dropped"`
 }
 
-// ReadDeliveryState reads <stateDir>/upload.json. It never writes; a missing,
-// truncated or garbage file gives the zero DeliveryState.
-func ReadDeliveryState(stateDir string) DeliveryState {
+// ReadDeliveryState reads upload.json. It never writes; a missing,
+// truncated, oversized, garbage or unsafe file gives the zero DeliveryState.
+func ReadDeliveryState(d *statedir.Dir) DeliveryState {
 	var st DeliveryState
-	b, err := os.ReadFile(filepath.Join(stateDir, deliveryFile))
+	b, err := d.ReadFile(statedir.Delivery, maxDeliveryFile)
 	if err != nil || json.Unmarshal(b, &st) != nil {
 		return DeliveryState{}
 	}
-	if st.Failures < 0 {
-		st.Failures = 0
-	}
+	st.Failures = max(st.Failures, 0)
+	st.LastError = Printable(st.LastError, maxErrorText)
 	return st
 }
 
 // writeDeliveryState replaces upload.json atomically. Callers hold the upload lock.
-func writeDeliveryState(stateDir string, st DeliveryState) error {
+func writeDeliveryState(d *statedir.Dir, st DeliveryState) error {
+	st.LastError = Printable(st.LastError, maxErrorText)
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("exporter: encode delivery state: %w", err)
 	}
-	if err := fsx.WriteFileAtomic(filepath.Join(stateDir, deliveryFile), append(b, '\n'), 0o600); err != nil {
+	if err := d.WriteFile(statedir.Delivery, append(b, '\n')); err != nil {
 		return fmt.Errorf("exporter: save delivery state: %w", err)
 	}
 	return nil
 }
 
+// Printable reduces text from the network or the disk to at most max bytes
+// of printable text: control characters (escape sequences included),
+// bidirectional overrides and invalid UTF-8 become spaces or are dropped, so
+// nothing stored or shown can move a cursor, change a colour or reorder what
+// a terminal displays.
+func Printable(s string, max int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			b.WriteByte('?')
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+			b.WriteByte(' ')
+		case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff, r == 0x061c:
+			// zero-width and bidirectional controls
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Due reports whether an upload may start at now: no backoff is recorded, it
 // has expired, or it lies further ahead than any backoff could (a clock that
 // jumped back must not silence delivery for long).
-func Due(stateDir string, now time.Time) bool {
-	return due(ReadDeliveryState(stateDir), now)
+func Due(d *statedir.Dir, now time.Time) bool {
+	return due(ReadDeliveryState(d), now)
 }
 
 func due(st DeliveryState, now time.Time) bool {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fsx
+package statedir
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 //go:build windows
 
-package exporter
+package export
 
 import (
 	"os"

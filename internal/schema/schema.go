@@ -1,0 +1,139 @@
+// Package schema is the one description of what Waymark sends: every event
+// with its spool tier and attributes, every resource key, the metrics, and
+// the ways a user can opt out. The SDK emits from it, `telemetry status` and
+// the first-run notice list it, and tests check the documentation and the
+// collector's ingest configuration against it, so adding an event is one row
+// here plus its emit call, and a forgotten collector rule fails a test.
+package schema
+
+// Shape is what a value must look like; the collector enforces the same.
+type Shape string
+
+// The shapes of values Waymark sends.
+const (
+	UUID      Shape = "uuid"       // a canonical lower-case UUID
+	Product   Shape = "product"    // [a-z][a-z0-9_-]{0,31}
+	Milestone Shape = "milestone"  // [a-z][a-z0-9_.-]{0,63}
+	Version   Shape = "version"    // 1 to 64 printable ASCII characters, no spaces
+	GOOS      Shape = "goos"       // os.type: Go's GOOS list, as OTel names them
+	GOARCH    Shape = "goarch"     // host.arch: Go's GOARCH list, as OTel names them
+	Fixed     Shape = "fixed"      // one constant value
+	RFC3339   Shape = "rfc3339"    // a time
+	Seconds   Shape = "seconds"    // a non-negative integer number of seconds
+	Scrubbed  Shape = "scrubbed"   // bounded text that went through the scrubber
+	ShortText Shape = "short_text" // bounded printable text
+)
+
+// Attr is one attribute key and the shape of its value.
+type Attr struct {
+	Key   string
+	Shape Shape
+}
+
+// Tier is the spool tier of an event: when the spool is full, Evictable
+// entries go before Kept ones.
+type Tier uint8
+
+// The two tiers.
+const (
+	Kept Tier = iota + 1
+	Evictable
+)
+
+// Event is one kind of log record Waymark sends.
+type Event struct {
+	// Name is the OTel event name.
+	Name string
+	// Kind is the spool entry kind written into entry names; its value
+	// must never change.
+	Kind uint8
+	// Tier says which entries a full spool gives up first.
+	Tier Tier
+	// When says, for people, when the event is sent.
+	When string
+	// Attrs are the record's attributes, and no others are sent.
+	Attrs []Attr
+}
+
+// Event names.
+const (
+	EventMilestone   = "waymark.milestone"
+	EventUsage       = "waymark.usage"
+	EventHeartbeat   = "waymark.heartbeat"
+	EventErrorReport = "waymark.error_report"
+)
+
+// Scope is the instrumentation scope name of every event and metric.
+const Scope = "waymark"
+
+// Events lists every event Waymark sends.
+var Events = []Event{
+	{Name: EventMilestone, Kind: 1, Tier: Kept, When: "the first time a declared milestone happens on an install",
+		Attrs: []Attr{{"event.id", UUID}, {"milestone.name", Milestone}}},
+	{Name: EventErrorReport, Kind: 2, Tier: Kept, When: "only after the user answered yes at the crash prompt",
+		Attrs: []Attr{{"event.id", UUID}, {"exception.type", Scrubbed}, {"exception.message", Scrubbed}, {"exception.stacktrace", Scrubbed}}},
+	{Name: EventUsage, Kind: 3, Tier: Evictable, When: "at most once per ping interval (12 hours) per install",
+		Attrs: []Attr{{"event.id", UUID}}},
+	{Name: EventHeartbeat, Kind: 4, Tier: Evictable, When: "servers, every heartbeat interval",
+		Attrs: []Attr{{"event.id", UUID}, {"session.start", RFC3339}, {"session.uptime_s", Seconds}, {"heartbeat.interval_s", Seconds}, {"api.version", Version}}},
+}
+
+// MetricsKind is the spool entry kind of a metrics collection.
+const MetricsKind uint8 = 5
+
+// Lookup returns the event named name.
+func Lookup(name string) (Event, bool) {
+	for _, e := range Events {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Event{}, false
+}
+
+// Resource lists the resource attributes of every event and metric; server
+// processes add ServerResource.
+var Resource = []Attr{
+	{"service.name", Product},
+	{"service.version", Version},
+	{"app.installation.id", UUID},
+	{"os.type", GOOS},
+	{"host.arch", GOARCH},
+	{"process.runtime.name", Fixed},
+	{"process.runtime.version", Version},
+	{"telemetry.sdk.name", Fixed},
+	{"telemetry.sdk.language", Fixed},
+	{"telemetry.sdk.version", Version},
+}
+
+// ServerResource is what a server adds to Resource.
+var ServerResource = []Attr{{"session.id", UUID}}
+
+// Metric is one metric Waymark sends.
+type Metric struct {
+	Name  string
+	Type  string // "sum" (delta, monotonic) or "gauge"
+	Attrs []Attr
+}
+
+// Metrics lists every metric Waymark sends.
+var Metrics = []Metric{
+	{Name: "waymark.milestones", Type: "sum", Attrs: []Attr{{"milestone.name", Milestone}}},
+	{Name: "waymark.heartbeats", Type: "sum"},
+	{Name: "waymark.session.uptime", Type: "gauge"},
+}
+
+// Keys returns the keys of attrs.
+func Keys(attrs []Attr) []string {
+	out := make([]string, len(attrs))
+	for i, a := range attrs {
+		out[i] = a.Key
+	}
+	return out
+}
+
+// OptOuts lists, for people, the ways to turn telemetry off for product
+// whose environment prefix is prefix: the notice and `status` both print it.
+func OptOuts(product, prefix string) []string {
+	return []string{prefix + "_TELEMETRY=off", product + " telemetry disable", "DO_NOT_TRACK=1"}
+}
