@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,40 +16,6 @@ import (
 
 	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
-
-// victoriaMetricsBinary finds victoria-metrics: $WAYMARK_VICTORIAMETRICS, PATH, the Go bin
-// directory (where install-backend.sh puts it) or bin/. It skips the test when there is none.
-func victoriaMetricsBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WAYMARK_VICTORIAMETRICS"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("WAYMARK_VICTORIAMETRICS=%s: %v", p, err)
-		}
-		return p
-	}
-	if p, err := exec.LookPath("victoria-metrics"); err == nil {
-		return p
-	}
-	var dirs []string
-	for _, v := range []string{"GOBIN", "GOPATH"} {
-		out, err := exec.Command("go", "env", v).Output()
-		if s := strings.TrimSpace(string(out)); err == nil && s != "" {
-			if v == "GOPATH" {
-				s = filepath.Join(filepath.SplitList(s)[0], "bin")
-			}
-			dirs = append(dirs, s)
-		}
-	}
-	dirs = append(dirs, filepath.Join(repoRoot(t), "bin"))
-	for _, d := range dirs {
-		p := filepath.Join(d, "victoria-metrics")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("victoria-metrics not found (PATH, Go bin directory, bin/): run collector-config/install-backend.sh")
-	return ""
-}
 
 // vmQuery runs an instant MetricsQL query and returns each series' labels and value.
 func vmQuery(ctx context.Context, base, query string) ([]vmSample, error) {
@@ -93,20 +57,17 @@ type vmSample struct {
 // the dashboard queries of README.md. Every writer's delta must be counted.
 func TestVictoriaMetrics(t *testing.T) {
 	collectorBinary(t)
-	vmBin := victoriaMetricsBinary(t)
+	vmBin := backendBinary(t, "victoria-metrics", "WAYMARK_VICTORIAMETRICS")
 	port := freePort(t)
 	vmURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	vm := startProcess(t, exec.Command(vmBin,
+	vm := startBackend(t, exec.Command(vmBin,
 		fmt.Sprintf("-httpListenAddr=127.0.0.1:%d", port),
 		"-storageDataPath="+t.TempDir(),
 		"-retentionPeriod=100y",
 		"-search.latencyOffset=0s",
 		"-loggerLevel=ERROR",
-	))
+	), vmURL, "/health")
 	ctx := context.Background()
-	if !waitFor(30*time.Second, func() bool { _, err := httpGet(ctx, vmURL+"/health"); return err == nil && !vm.exited() }) {
-		t.Fatalf("VictoriaMetrics did not become healthy:\n%s", vm.output)
-	}
 	c := startCollector(t, []string{"victoriametrics.yaml"}, "WAYMARK_VICTORIAMETRICS_URL="+vmURL)
 
 	// 40 CLI runs at once, each its own install with its own one-run delta, all with the same
