@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -406,7 +407,7 @@ func startNginx(t *testing.T, bin string, upstreams ...string) string {
 		"@COLLECTOR_1@", strings.TrimPrefix(upstreams[0], "http://"),
 		"@COLLECTOR_2@", strings.TrimPrefix(upstreams[1], "http://"),
 	).Replace(string(tmpl))
-	if strings.Contains(conf, "@") {
+	if regexp.MustCompile(`@[A-Z0-9_]+@`).MatchString(strings.ReplaceAll(conf, "@NAME@", "")) {
 		t.Fatalf("nginx.conf has a placeholder left:\n%s", conf)
 	}
 	path := filepath.Join(dir, "nginx.conf")
