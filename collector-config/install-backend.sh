@@ -29,8 +29,12 @@ want=("$@")
 install() {
 	local name=$1 bin=$2 mod=$3 ver=$4 pkg=$5 tags=$6
 	local path="$GOBIN/$bin"
-	# The main module's path and version recorded in the binary say what was installed.
-	if [[ -x "$path" ]] && go version -m "$path" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+$mod[[:space:]]+$ver([[:space:]]|$)"; then
+	# The main module's path and version (and the build tags) recorded in the binary say what
+	# was installed.
+	local info
+	info="$(go version -m "$path" 2>/dev/null || true)"
+	if grep -Eq "^[[:space:]]+mod[[:space:]]+$mod[[:space:]]+$ver([[:space:]]|$)" <<<"$info" &&
+		{ [[ "$tags" == "-" ]] || grep -Eq "^[[:space:]]+build[[:space:]]+-tags=$tags\$" <<<"$info"; }; then
 		echo "backend: $path ($ver) is installed"
 		return
 	fi

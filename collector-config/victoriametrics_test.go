@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
 
 // vmQuery runs an instant MetricsQL query and returns each series' labels and value.
@@ -70,54 +66,9 @@ func TestVictoriaMetrics(t *testing.T) {
 	ctx := context.Background()
 	c := startCollector(t, []string{"victoriametrics.yaml"}, "WAYMARK_VICTORIAMETRICS_URL="+vmURL)
 
-	// 40 CLI runs at once, each its own install with its own one-run delta, all with the same
-	// interval (the worst case for a backend that merges writers); 15 also deploy. One of them
-	// is hostile and adds attributes that must not become labels.
+	// 40 CLI runs at once, 15 of them also deploying, and two servers.
 	const runs, deploys = 40, 15
-	end := time.Now().Truncate(time.Second)
-	client := &http.Client{Timeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	errs := make(chan error, runs)
-	for i := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
-			counts := map[string]int64{"first_run": 1}
-			if i < deploys {
-				counts["first_deploy"] = 1
-			}
-			msg := otlpgen.MilestoneCounts(in, end.Add(-time.Second), end, counts)
-			if i == 0 {
-				msg.ResourceMetrics[0].Resource.Attributes = append(msg.ResourceMetrics[0].Resource.Attributes, otlpgen.Str("host.name", canaryHost))
-				for _, dp := range msg.ResourceMetrics[0].ScopeMetrics[0].Metrics[0].GetSum().DataPoints {
-					dp.Attributes = append(dp.Attributes, otlpgen.Str("user.email", canaryEmail))
-				}
-			}
-			code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", msg)
-			if err == nil && code != http.StatusOK {
-				err = fmt.Errorf("status %d: %s", code, body)
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	// Two servers beat; one of them stopped an hour ago.
-	for i, age := range []time.Duration{0, time.Hour} {
-		srv := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
-		srv.Session = otlpgen.UUID()
-		at := end.Add(-age)
-		code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", otlpgen.ServerMetrics(srv, at.Add(-time.Minute), at, 6, time.Duration(i+1)*time.Hour))
-		if err != nil || code != http.StatusOK {
-			t.Fatalf("server metrics: %d %s %v", code, body, err)
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	sendOneShotWriters(t, c.Endpoint, runs, deploys)
 
 	// The dashboard queries of README.md. The funnel:
 	const funnel = `sum by (milestone.name) (sum_over_time(waymark.milestones[30d]))`
