@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // vmQuery runs an instant MetricsQL query and returns each series' labels and value.
