@@ -4,54 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
-
-// victoriaMetricsBinary finds victoria-metrics: $WAYMARK_VICTORIAMETRICS, PATH, the Go bin
-// directory (where install-backend.sh puts it) or bin/. It skips the test when there is none.
-func victoriaMetricsBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WAYMARK_VICTORIAMETRICS"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("WAYMARK_VICTORIAMETRICS=%s: %v", p, err)
-		}
-		return p
-	}
-	if p, err := exec.LookPath("victoria-metrics"); err == nil {
-		return p
-	}
-	var dirs []string
-	for _, v := range []string{"GOBIN", "GOPATH"} {
-		out, err := exec.Command("go", "env", v).Output()
-		if s := strings.TrimSpace(string(out)); err == nil && s != "" {
-			if v == "GOPATH" {
-				s = filepath.Join(filepath.SplitList(s)[0], "bin")
-			}
-			dirs = append(dirs, s)
-		}
-	}
-	dirs = append(dirs, filepath.Join(repoRoot(t), "bin"))
-	for _, d := range dirs {
-		p := filepath.Join(d, "victoria-metrics")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("victoria-metrics not found (PATH, Go bin directory, bin/): run collector-config/install-backend.sh")
-	return ""
-}
 
 // vmQuery runs an instant MetricsQL query and returns each series' labels and value.
 func vmQuery(ctx context.Context, base, query string) ([]vmSample, error) {
@@ -93,70 +52,22 @@ type vmSample struct {
 // the dashboard queries of README.md. Every writer's delta must be counted.
 func TestVictoriaMetrics(t *testing.T) {
 	collectorBinary(t)
-	vmBin := victoriaMetricsBinary(t)
+	vmBin := backendBinary(t, "victoria-metrics", "WAYMARK_VICTORIAMETRICS")
 	port := freePort(t)
 	vmURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	vm := startProcess(t, exec.Command(vmBin,
+	vm := startBackend(t, exec.Command(vmBin,
 		fmt.Sprintf("-httpListenAddr=127.0.0.1:%d", port),
 		"-storageDataPath="+t.TempDir(),
 		"-retentionPeriod=100y",
 		"-search.latencyOffset=0s",
 		"-loggerLevel=ERROR",
-	))
+	), vmURL, "/health")
 	ctx := context.Background()
-	if !waitFor(30*time.Second, func() bool { _, err := httpGet(ctx, vmURL+"/health"); return err == nil && !vm.exited() }) {
-		t.Fatalf("VictoriaMetrics did not become healthy:\n%s", vm.output)
-	}
 	c := startCollector(t, []string{"victoriametrics.yaml"}, "WAYMARK_VICTORIAMETRICS_URL="+vmURL)
 
-	// 40 CLI runs at once, each its own install with its own one-run delta, all with the same
-	// interval (the worst case for a backend that merges writers); 15 also deploy. One of them
-	// is hostile and adds attributes that must not become labels.
+	// 40 CLI runs at once, 15 of them also deploying, and two servers.
 	const runs, deploys = 40, 15
-	end := time.Now().Truncate(time.Second)
-	client := &http.Client{Timeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	errs := make(chan error, runs)
-	for i := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
-			counts := map[string]int64{"first_run": 1}
-			if i < deploys {
-				counts["first_deploy"] = 1
-			}
-			msg := otlpgen.MilestoneCounts(in, end.Add(-time.Second), end, counts)
-			if i == 0 {
-				msg.ResourceMetrics[0].Resource.Attributes = append(msg.ResourceMetrics[0].Resource.Attributes, otlpgen.Str("host.name", canaryHost))
-				for _, dp := range msg.ResourceMetrics[0].ScopeMetrics[0].Metrics[0].GetSum().DataPoints {
-					dp.Attributes = append(dp.Attributes, otlpgen.Str("user.email", canaryEmail))
-				}
-			}
-			code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", msg)
-			if err == nil && code != http.StatusOK {
-				err = fmt.Errorf("status %d: %s", code, body)
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	// Two servers beat; one of them stopped an hour ago.
-	for i, age := range []time.Duration{0, time.Hour} {
-		srv := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
-		srv.Session = otlpgen.UUID()
-		at := end.Add(-age)
-		code, body, err := otlpgen.Send(ctx, client, c.Endpoint+"/v1/metrics", otlpgen.ServerMetrics(srv, at.Add(-time.Minute), at, 6, time.Duration(i+1)*time.Hour))
-		if err != nil || code != http.StatusOK {
-			t.Fatalf("server metrics: %d %s %v", code, body, err)
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	sendOneShotWriters(t, c.Endpoint, runs, deploys)
 
 	// The dashboard queries of README.md. The funnel:
 	const funnel = `sum by (milestone.name) (sum_over_time(waymark.milestones[30d]))`
