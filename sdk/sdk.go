@@ -181,6 +181,8 @@ func (c *Client) probe() error {
 // installation id. An install that has its id needs no write probe on every
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
+	// The host's own run waits at most hostLockBudget for locks in all.
+	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget))
 	st := store.New(c.dir, c.h.now)
 	id, ok := st.PeekDeviceID()
 	if err := probeWritable(c.dir.Path()); !ok || err != nil && !diskFull(err) {
@@ -198,8 +200,6 @@ func (c *Client) prepare() error {
 
 func (c *Client) initRecording() {
 	cfg, h := c.cfg, c.h
-	// The host's own run waits at most hostLockBudget for locks in all.
-	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget))
 	store := store.New(c.dir, h.now)
 	id := c.installID
 	recorded, err := store.Recorded()

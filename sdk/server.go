@@ -121,7 +121,11 @@ func (c *Client) stopServer(ctx context.Context) {
 	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
 		c.note("metrics: %v", err)
 	}
-	if s.uploader == nil || !c.uploadAllowed() {
+	if s.uploader == nil {
+		return
+	}
+	defer s.uploader.Sender.Close()
+	if !c.uploadAllowed() {
 		return
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushTimeout)

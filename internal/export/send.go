@@ -150,6 +150,10 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// Close closes the Sender's idle connections, so a server that shut down
+// leaves no socket open to the endpoint.
+func (s *Sender) Close() { s.transport.CloseIdleConnections() }
+
 // Send gzips body, an encoded LogsData or MetricsData, and POSTs it to the
 // endpoint's path for sig. It returns nil on a 2xx answer, an error wrapping
 // ErrRejected when the endpoint refused the batch for good, and an error
