@@ -117,6 +117,17 @@ const (
 	ruleStateDirUnwrit    = "state_dir_unwritable"
 )
 
+// Unprepared returns the decision once the state dir turned out not to be
+// ready for recording (err): off, by rule "state_dir_unwritable". A nil err
+// leaves the decision as it is.
+func (d Decision) Unprepared(err error) Decision {
+	if err == nil || d.Mode == Off {
+		return d
+	}
+	d.Mode, d.Rule, d.Reason = Off, ruleStateDirUnwrit, err.Error()+"; telemetry is off for this process"
+	return d
+}
+
 // Saved reports whether the user's saved choice decided.
 func (d Decision) Saved() bool { return d.Rule == ruleSaved }
 

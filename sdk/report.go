@@ -41,7 +41,9 @@ func (c *Client) ReportPanics() {
 }
 
 func (c *Client) offerReport(r any, stack []byte) {
-	if c == nil || c.pipe == nil || c.closed.Load() {
+	// A report is offered even after Shutdown, so the order of the defers
+	// never loses it; it then starts the uploader again below.
+	if c == nil || c.ms == nil || c.decision.Mode == gate.Off || !c.ready() {
 		return
 	}
 	if c.decision.Mode != gate.Debug {
@@ -70,6 +72,9 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if err != nil {
 		c.note("error report: %v", err)
 		return
+	}
+	if c.closed.Load() {
+		c.maybeDetach()
 	}
 	if c.decision.Mode == gate.On {
 		fmt.Fprintln(c.h.stderr, "Thank you; the report will be sent.")

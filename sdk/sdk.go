@@ -61,6 +61,15 @@ type Client struct {
 	closed   atomic.Bool
 	shutOnce sync.Once
 	srv      *server
+
+	// skip is set by SkipRun: this run is not real use.
+	skip atomic.Bool
+	// readyOnce makes the state dir ready and builds the pipeline on the
+	// first thing worth recording, so a run that records nothing writes
+	// nothing; readyOK says whether it succeeded.
+	readyOnce sync.Once
+	readyOK   bool
+	opts      export.Options
 }
 
 type milestoneState struct{ done atomic.Bool }
@@ -90,7 +99,9 @@ func start(cfg Config, h host) (*Client, error) {
 		return c, err
 	}
 	c.cfg = cfg.withDefaults()
-	c.resolve(c.prepare)
+	// Start writes nothing: the state dir is made ready by the first thing
+	// this run records (see ready), so probe only.
+	c.resolve(c.probe)
 	switch c.decision.Mode {
 	case gate.On, gate.Local:
 		c.initRecording()
@@ -182,7 +193,6 @@ func (c *Client) probe() error {
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
 	// The host's own run waits at most hostLockBudget for locks in all.
-	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget))
 	st := store.New(c.dir, c.h.now)
 	id, ok := st.PeekDeviceID()
 	if err := probeWritable(c.dir.Path()); !ok || err != nil && !diskFull(err) {
@@ -200,47 +210,91 @@ func (c *Client) prepare() error {
 
 func (c *Client) initRecording() {
 	cfg, h := c.cfg, c.h
-	store := store.New(c.dir, h.now)
-	id := c.installID
-	recorded, err := store.Recorded()
+	// The host's own run waits at most hostLockBudget for locks in all, and
+	// never for fsync.
+	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget)).WithoutSync()
+	c.store = store.New(c.dir, h.now)
+	recorded, err := c.store.Recorded()
 	if err != nil {
 		c.note("%v (recovered: milestones will be re-checked)", err)
 	}
-	c.store, c.installID = store, id
 	if cfg.Server {
 		c.sessionID, _ = uuidx.NewV4()
 	}
 	c.started = h.now()
-	opts := export.Options{
-		Resource: resourceAttrs(cfg, id, c.sessionID),
-		Endpoint: c.endpoint,
-		Version:  Version,
-	}
+	c.opts = export.Options{Endpoint: c.endpoint, Version: Version}
 	if c.decision.Mode == gate.Local {
-		opts.Destination = export.ToLocalLog
-		opts.LocalLog = c.dir
+		c.opts.Destination = export.ToLocalLog
+		c.opts.LocalLog = c.dir
 	} else {
 		c.spool = export.OpenSpool(c.dir, export.SpoolOptions{Now: h.now})
-		opts.Destination = export.ToSpool
-		opts.Spool = c.spool
+		c.opts.Destination = export.ToSpool
+		c.opts.Spool = c.spool
 	}
-	if !c.setPipeline(opts, recorded) {
-		return
+	c.setMilestones(recorded)
+	if cfg.Server {
+		// A server's start is real use: it counts, and it heartbeats.
+		if !c.ready() {
+			return
+		}
+		c.countRun()
+		c.startServer()
 	}
-	if c.decision.Mode == gate.On && c.decision.CI == "" && !store.NoticeShown() && h.stderrTerminal() {
+}
+
+// ready makes the state dir ready (creating it and the installation id if
+// needed) and builds the pipeline, once, on the first thing this run
+// records. If the state dir cannot be made ready, nothing is recorded for
+// the rest of the run (gate's rule state_dir_unwritable, which status shows)
+// and ready reports false.
+func (c *Client) ready() bool {
+	c.readyOnce.Do(func() {
+		if c.pipe != nil { // debug mode builds its pipeline at Start
+			c.readyOK = true
+			return
+		}
+		if err := c.prepare(); err != nil {
+			c.note("%s", c.decision.Unprepared(err).Reason)
+			return
+		}
+		c.opts.Resource = resourceAttrs(c.cfg, c.installID, c.sessionID)
+		pipe, err := export.NewPipeline(c.opts)
+		if err != nil {
+			c.note("pipeline: %v", err) // only a programming error gets here
+			return
+		}
+		c.pipe = pipe
+		c.readyOK = true
+	})
+	return c.readyOK
+}
+
+// countRun does what a run that is real use does once: show the first-run
+// notice on a terminal, send the usage ping when one is due, and show
+// update notices. The pipeline must be ready.
+func (c *Client) countRun() {
+	cfg, h := c.cfg, c.h
+	if c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown() && h.stderrTerminal() {
 		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
-			if err := store.MarkNoticeShown(); err != nil {
+			if err := c.store.MarkNoticeShown(); err != nil {
 				c.note("notice: %v", err)
 			}
 		}
 	}
-	if c.usageDue(store) {
-		c.sendUsage(store)
+	if c.usageDue(c.store) {
+		c.sendUsage(c.store)
 	}
 	c.showUpdateNotices()
-	if cfg.Server {
-		c.startServer()
+}
+
+// needsCount reports whether a counted CLI run has anything to do at its
+// end without reading more than two small files: a notice to show or a
+// usage ping that is due.
+func (c *Client) needsCount() bool {
+	if c.usageDue(c.store) {
+		return true
 	}
+	return c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown() && c.h.stderrTerminal()
 }
 
 // usageDue is a lock-free look at the usage ticket, so the common run, with
@@ -281,15 +335,19 @@ func (c *Client) initDebug() {
 	for _, w := range c.decision.Warnings {
 		fmt.Fprintf(h.stderr, "waymark debug: %s\n", w)
 	}
-	if !c.setPipeline(export.Options{
+	pipe, err := export.NewPipeline(export.Options{
 		Resource:    resourceAttrs(cfg, id, c.sessionID),
 		Destination: export.ToDebug,
 		Debug:       h.stderr,
 		Endpoint:    c.endpoint,
 		Version:     Version,
-	}, nil) {
+	})
+	if err != nil {
+		c.note("pipeline: %v", err) // only a programming error gets here
 		return
 	}
+	c.pipe = pipe
+	c.setMilestones(nil)
 	eid, _ := uuidx.NewV4()
 	c.emit(schema.EventUsage, attribute.String("event.id", eid))
 	if cfg.Server {
@@ -297,17 +355,9 @@ func (c *Client) initDebug() {
 	}
 }
 
-// setPipeline builds the pipeline and the table of declared milestones,
-// marking those already recorded. It turns telemetry off if it cannot.
-func (c *Client) setPipeline(opts export.Options, recorded map[string]time.Time) bool {
-	pipe, err := export.NewPipeline(opts)
-	if err != nil {
-		// Only a programming error gets here: the options are built above.
-		c.note("pipeline: %v", err)
-		c.decision.Mode = gate.Off
-		return false
-	}
-	c.pipe = pipe
+// setMilestones builds the table of declared milestones, marking those
+// already recorded.
+func (c *Client) setMilestones(recorded map[string]time.Time) {
 	c.ms = make(map[string]*milestoneState, len(c.cfg.Milestones))
 	for _, m := range c.cfg.Milestones {
 		st := new(milestoneState)
@@ -316,7 +366,6 @@ func (c *Client) setPipeline(opts export.Options, recorded map[string]time.Time)
 		}
 		c.ms[m] = st
 	}
-	return true
 }
 
 // emit queues one event and remembers that this run queued something.
@@ -368,7 +417,7 @@ func Milestone(name string) {
 func (c *Client) reach(name string, st *milestoneState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st.done.Load() || c.closed.Load() {
+	if st.done.Load() || c.closed.Load() || !c.ready() {
 		return
 	}
 	eid, err := uuidx.V5(c.installID, name)
@@ -395,9 +444,11 @@ func (c *Client) reach(name string, st *milestoneState) {
 	}
 }
 
-// Shutdown ends telemetry for this process. A CLI's Shutdown spools the
-// run's metrics and, when events are pending and the backoff allows, starts
-// the detached uploader; it never waits on the network. A server's Shutdown
+// Shutdown ends telemetry for this process. A CLI's Shutdown does what a
+// counted run does once (the first-run notice on a terminal, the usage ping
+// when due; nothing of this after SkipRun), spools the run's metrics and,
+// when events are pending and the backoff allows, starts the detached
+// uploader; it never waits on the network. A server's Shutdown
 // stops the heartbeat and flushes within Config.FlushTimeout (or ctx's
 // deadline, if sooner). It never returns disk or network errors; a second
 // call returns ErrShutdown.
@@ -409,18 +460,26 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	c.shutOnce.Do(func() {
 		err = nil
 		c.closed.Store(true)
-		if c.pipe == nil {
+		if c.ms == nil { // off, or a bad Config
 			return
 		}
 		if c.srv != nil {
 			c.stopServer(ctx)
-		} else {
-			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
-				c.note("metrics: %v", err)
-			}
-			c.maybeDetach()
+			c.pipe.Shutdown(context.Background())
+			return
 		}
-		c.pipe.Shutdown(context.Background())
+		if c.decision.Mode != gate.Debug && !c.skip.Load() && c.needsCount() && c.ready() {
+			c.countRun()
+		}
+		if c.pipe == nil {
+			return // nothing was recorded: nothing to flush or send
+		}
+		if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+			c.note("metrics: %v", err)
+		}
+		c.maybeDetach()
+		// The pipeline stays open: a crash report offered after Shutdown
+		// (ReportPanics deferred before it) is still recorded and sent.
 	})
 	return err
 }

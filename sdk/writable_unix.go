@@ -19,7 +19,10 @@ const minFree = 64 << 10
 // existing parent) is writable and has room, without creating anything.
 func probeWritable(dir string) error {
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
+		if fi, err := os.Stat(d); err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s: %w", d, unix.ENOTDIR)
+			}
 			if err := unix.Access(d, unix.W_OK); err != nil {
 				return err
 			}
