@@ -39,12 +39,23 @@ type Input struct {
 	// choice with `<product> telemetry enable`.
 	RequireConsent bool
 
+	// Policy, if set, returns the machine policy an administrator wrote: the
+	// raw content of the first policy file found and its path, or "" and ""
+	// when there is none. An error (a file that exists but cannot be read)
+	// turns telemetry off, as does content other than "off" or "local".
+	Policy func() (content, file string, err error)
+
 	// SavedMode, if set, returns the raw content of the mode file, or ""
 	// when there is none. Decide calls it only when no earlier rule
 	// decided, since it touches the disk. An error turns telemetry off,
 	// because the user may have saved "off" in the file that could not be
 	// read.
 	SavedMode func() (string, error)
+
+	// SharedMode, if set, returns the raw content of the choice saved for all
+	// Waymark tools (`telemetry disable --all`), or "" when there is none. The
+	// product's own saved choice outranks it.
+	SharedMode func() (string, error)
 
 	// The checks below can only turn telemetry off, and only when the rules
 	// above chose on, local or debug: an opt-out always names itself first.
@@ -105,6 +116,8 @@ const (
 	ruleOptOutEnv         = "opt_out_env"
 	ruleCI                = "ci"
 	ruleSaved             = "saved"
+	ruleSavedAll          = "saved_all"
+	rulePolicy            = "policy"
 	ruleConsentRequired   = "consent_required"
 	ruleDefault           = "default"
 	ruleNoEnvironment     = "no_environment"
@@ -128,8 +141,12 @@ func (d Decision) Unprepared(err error) Decision {
 	return d
 }
 
-// Saved reports whether the user's saved choice decided.
-func (d Decision) Saved() bool { return d.Rule == ruleSaved }
+// Saved reports whether the user's saved choice decided, this product's or
+// the one for all Waymark tools.
+func (d Decision) Saved() bool { return d.Rule == ruleSaved || d.Rule == ruleSavedAll }
+
+// Policy reports whether a machine policy decided.
+func (d Decision) Policy() bool { return d.Rule == rulePolicy }
 
 // Decide applies the rules in the order the package documentation lists and
 // returns the first that
@@ -225,6 +242,23 @@ func choose(in Input) Decision {
 		}
 		return decide(Off, ruleConfigDisabled, "the program turned telemetry off (Config.Disabled)")
 	}
+	if in.Policy != nil {
+		raw, file, err := in.Policy()
+		if err != nil {
+			return decide(Off, rulePolicy, "the machine policy "+file+" could not be read ("+err.Error()+"); telemetry is off")
+		}
+		if file != "" {
+			switch strings.ToLower(strings.TrimSpace(raw)) {
+			case "local":
+				return decide(Local, rulePolicy, "the machine policy "+file+" says local")
+			case "off":
+				return decide(Off, rulePolicy, "the machine policy "+file+" says off")
+			default:
+				return decide(Off, rulePolicy, "the machine policy "+file+" holds "+quoteValue(raw)+
+					", which is not off or local; telemetry is off")
+			}
+		}
+	}
 	if v, _ := lookup("DO_NOT_TRACK"); doNotTrack(v) {
 		warnBadProductEnv()
 		return decide(Off, ruleDoNotTrack, "DO_NOT_TRACK="+showValue(v)+" is set")
@@ -261,6 +295,21 @@ func choose(in Input) Decision {
 					" ("+in.Product+" telemetry "+savedCommand(m)+")")
 			}
 			d.Warnings = append(d.Warnings, "saved choice "+quoteValue(raw)+
+				" was not understood (want on, off or local); ignored")
+		}
+	}
+
+	if in.SharedMode != nil {
+		raw, err := in.SharedMode()
+		if err != nil {
+			return decide(Off, ruleSavedAll, "the choice saved for all Waymark tools could not be read ("+err.Error()+"); telemetry is off")
+		}
+		if strings.TrimSpace(raw) != "" {
+			if m, ok := ParseSavedMode(raw); ok {
+				return decide(m, ruleSavedAll, "choice "+strconv.Quote(m.String())+" saved for all Waymark tools ("+
+					in.Product+" telemetry "+savedCommand(m)+" --all)")
+			}
+			d.Warnings = append(d.Warnings, "choice saved for all Waymark tools "+quoteValue(raw)+
 				" was not understood (want on, off or local); ignored")
 		}
 	}

@@ -10,12 +10,14 @@
 //	config_invalid        the program's Config is invalid → off
 //	run_flag              the user's per-run switch, such as --no-telemetry → off
 //	config_disabled       Config.Disabled → off
+//	policy                a machine policy file: off or local; unreadable or anything else → off
 //	do_not_track          DO_NOT_TRACK set to anything but "", "0" or "false" → off
 //	product_env           <PREFIX>_TELEMETRY=off|0|false|disabled|local|debug|on|1|true
 //	product_env_invalid   <PREFIX>_TELEMETRY set to anything else → off
 //	opt_out_env           a vendor opt-out variable (Config.OptOutEnv) is set → off
 //	ci                    a CI environment → off
 //	saved                 the user's saved choice (telemetry enable|disable|local)
+//	saved_all             the choice saved for all Waymark tools (… --all)
 //	consent_required      Config.RequireConsent and no saved choice → off
 //	default               nothing else matched → on
 //	no_environment        no environment could be read → off

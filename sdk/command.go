@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -21,13 +22,15 @@ import (
 //
 //	status [--json]  the mode and the rule that decided it, installation id,
 //	                 state dir, endpoint, pending events, milestones, what is collected
-//	enable           send anonymous telemetry (saved choice "on")
-//	disable          send nothing, and delete events not yet sent
-//	local            record events on this machine only, never send them
+//	show [--json]    the events last sent from this machine, and those pending
+//	enable [--all]   send anonymous telemetry (saved choice "on"); --all: for every Waymark tool
+//	disable [--all]  send nothing, and forget this machine: installation id,
+//	                 pending events, sent-event record and milestones are deleted
+//	local [--all]    record events on this machine only, never send them
 //	reset            a new installation id; milestones start again
 //
-// Wiring it into a command tree such as cobra is one line in the command's
-// Run: os.Exit(sdk.Command(cfg, args, cmd.OutOrStdout(), cmd.ErrOrStderr())).
+// The cobra and urfave/cli integrations (integrations/…) build their
+// command trees on it; any other CLI passes the arguments after "telemetry".
 func Command(cfg Config, args []string, stdout, stderr io.Writer) int {
 	return command(cfg, osHost(), args, stdout, stderr)
 }
@@ -38,7 +41,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg = cfg.withDefaults()
-	sub, jsonOut, code := parseCommandArgs(args)
+	sub, flags, code := parseCommandArgs(args)
 	switch code {
 	case usageHelp:
 		commandUsage(stdout, cfg.Product)
@@ -47,17 +50,28 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		commandUsage(stderr, cfg.Product)
 		return 2
 	}
+	if flags.all && sub != "enable" && sub != "disable" && sub != "local" {
+		commandUsage(stderr, cfg.Product)
+		return 2
+	}
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(c.probe)
-	if sub != "status" && !c.dirUsable {
+	if (sub == "enable" || sub == "local") && c.decision.Policy() {
+		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, c.decision.Reason)
+		return 1
+	}
+	if sub != "status" && sub != "show" && !flags.all && !c.dirUsable {
 		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.decision.Reason)
 		return 1
 	}
 	switch sub {
 	case "status":
-		c.cmdStatus(stdout, jsonOut)
+		c.cmdStatus(stdout, flags.json)
 		return 0
 	case "enable", "disable", "local":
+		if flags.all {
+			return c.cmdSetSharedMode(sub, stdout, stderr)
+		}
 		return c.cmdSetMode(sub, stdout, stderr)
 	case "reset":
 		return c.cmdReset(stdout, stderr)
@@ -73,26 +87,34 @@ const (
 	usageBad
 )
 
-// parseCommandArgs finds the subcommand (default status) and --json.
-func parseCommandArgs(args []string) (sub string, jsonOut bool, code int) {
+// commandFlags are the flags of the telemetry command.
+type commandFlags struct {
+	json bool // --json: machine-readable output
+	all  bool // --all: the choice for every Waymark tool
+}
+
+// parseCommandArgs finds the subcommand (default status) and its flags.
+func parseCommandArgs(args []string) (sub string, f commandFlags, code int) {
 	var rest []string
 	for _, a := range args {
 		switch a {
 		case "--json", "-json":
-			jsonOut = true
+			f.json = true
+		case "--all", "-all":
+			f.all = true
 		case "-h", "--help", "help":
-			return "", false, usageHelp
+			return "", f, usageHelp
 		default:
 			rest = append(rest, a)
 		}
 	}
 	switch len(rest) {
 	case 0:
-		return "status", jsonOut, usageOK
+		return "status", f, usageOK
 	case 1:
-		return rest[0], jsonOut, usageOK
+		return rest[0], f, usageOK
 	}
-	return "", false, usageBad
+	return "", f, usageBad
 }
 
 func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
@@ -106,11 +128,13 @@ func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
 	writeStatus(stdout, st)
 }
 
-// cmdSetMode saves the user's choice; disable also deletes what is pending.
+// modeOf is the saved mode each subcommand writes.
+var modeOf = map[string]string{"enable": "on", "disable": "off", "local": "local"}
+
+// cmdSetMode saves the user's choice; disable also forgets the machine.
 func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 	product := c.cfg.Product
-	mode := map[string]string{"enable": "on", "disable": "off", "local": "local"}[sub]
-	if err := store.New(c.dir, c.h.now).SetMode(mode); err != nil {
+	if err := store.New(c.dir, c.h.now).SetMode(modeOf[sub]); err != nil {
 		fmt.Fprintf(stderr, "%s telemetry %s: %v\n", product, sub, err)
 		return 1
 	}
@@ -118,20 +142,67 @@ func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 	case "enable":
 		fmt.Fprintf(stdout, "%s telemetry is enabled: anonymous usage data will be sent.\n", product)
 	case "disable":
-		if err := export.OpenSpool(c.dir, export.SpoolOptions{}).Clear(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry disable: could not delete pending events: %v\n", product, err)
+		if err := c.forget(); err != nil {
+			fmt.Fprintf(stderr, "%s telemetry disable: could not forget everything: %v\n", product, err)
 		}
-		fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent, and pending events were deleted.\n", product)
+		fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent. This machine's installation id, "+
+			"pending events, record of sent events and milestones were deleted; enabling again later starts a new installation.\n", product)
 	case "local":
 		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, c.dir.PathOf(statedir.LocalLog))
 	}
-	// A saved choice ranks below the environment; say so when it loses.
+	c.noteIfOverridden(stdout)
+	return 0
+}
+
+// cmdSetSharedMode saves the choice for every Waymark-instrumented tool of
+// this user. A product's own saved choice still outranks it.
+func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
+	product := c.cfg.Product
+	d := c.sharedDir()
+	if d == nil {
+		fmt.Fprintf(stderr, "%s telemetry %s --all: no user config directory\n", product, sub)
+		return 1
+	}
+	if err := store.New(d, c.h.now).SetMode(modeOf[sub]); err != nil {
+		fmt.Fprintf(stderr, "%s telemetry %s --all: %v\n", product, sub, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Telemetry is %s for every Waymark-instrumented tool of this user (saved in %s), "+
+		"unless a tool's own choice says otherwise.\n", modeOf[sub], d.Path())
+	if sub == "disable" && c.dirUsable {
+		if err := c.forget(); err != nil {
+			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %v\n", product, err)
+		}
+	}
+	c.noteIfOverridden(stdout)
+	return 0
+}
+
+// noteIfOverridden says so when a saved choice loses to a rule that ranks
+// above it (the environment, a policy, CI).
+func (c *Client) noteIfOverridden(stdout io.Writer) {
 	after := &Client{cfg: c.cfg, h: c.h}
 	after.resolve(after.probe)
 	if !after.decision.Saved() {
-		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", product, after.decision.Mode, after.decision.Reason)
+		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", c.cfg.Product, after.decision.Mode, after.decision.Reason)
 	}
-	return 0
+}
+
+// forget deletes what identifies this machine or waits to be sent: the
+// installation id, the milestone record, pending events, the record of sent
+// events, the local event log, the usage and update tickets and the
+// delivery state. The saved choice and the notice marker stay.
+func (c *Client) forget() error {
+	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
+	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
+		errs = append(errs, c.dir.Remove(n))
+	}
+	for _, t := range []string{"usage", updateTicket} {
+		if n, ok := statedir.Ticket(t); ok {
+			errs = append(errs, c.dir.Remove(n))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // cmdReset gives the install a new id and forgets what was pending.
@@ -150,7 +221,7 @@ func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 }
 
 func commandUsage(w io.Writer, product string) {
-	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | enable | disable | local | reset]\n", product)
+	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all] | local [--all] | reset]\n", product)
 }
 
 // Status is what `telemetry status --json` prints. Every key is always
@@ -168,6 +239,7 @@ type Status struct {
 	LocalEvents *string        `json:"local_events"`
 	Delivery    *DeliveryView  `json:"delivery"`
 	LastError   *string        `json:"last_error"`
+	Policy      *string        `json:"policy"`
 	Warnings    []string       `json:"warnings"`
 	Collected   CollectedView  `json:"collected"`
 	OptOut      []string       `json:"opt_out"`
@@ -232,6 +304,7 @@ func (c *Client) status() Status {
 		Reason:     c.decision.Reason,
 		Rule:       c.decision.Rule,
 		Endpoint:   strp(c.endpoint),
+		Policy:     strp(c.policyFile),
 		Milestones: []string{},
 		Warnings:   append([]string{}, c.decision.Warnings...),
 		Collected:  collected(c.cfg.Server),

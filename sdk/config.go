@@ -30,6 +30,11 @@ type Config struct {
 	// NoticeURL, if set, is named in the first-run notice as the place to read
 	// more about the telemetry.
 	NoticeURL string
+	// NoticeVersion, if set, is the version of what the vendor's telemetry
+	// means: bump it when milestones change in meaning, and every user is
+	// shown the first-run notice again (as when Waymark's own list of what is
+	// collected changes). Up to 32 printable ASCII characters.
+	NoticeVersion string
 
 	// Server marks a long-running process: it sends a heartbeat every
 	// Heartbeat, uploads in the background, and its Shutdown flushes within
@@ -119,6 +124,9 @@ func (c Config) validate() error {
 			bad("Milestones", "[%d] %q is declared twice", i, m)
 		}
 		seen[m] = true
+	}
+	if len(c.NoticeVersion) > 32 || strings.ContainsFunc(c.NoticeVersion, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		bad("NoticeVersion", "%q must be at most 32 printable ASCII characters without spaces", c.NoticeVersion)
 	}
 	if c.NoticeURL != "" {
 		if u, err := url.Parse(c.NoticeURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

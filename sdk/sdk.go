@@ -62,6 +62,9 @@ type Client struct {
 	shutOnce sync.Once
 	srv      *server
 
+	// policyFile is the machine policy file found, if any.
+	policyFile string
+
 	// skip is set by SkipRun: this run is not real use.
 	skip atomic.Bool
 	// readyOnce makes the state dir ready and builds the pipeline on the
@@ -154,6 +157,12 @@ func (c *Client) resolve(prepare func() error) {
 		DisabledBy:     cfg.DisabledBy,
 		OptOutEnv:      cfg.OptOutEnv,
 		RequireConsent: cfg.RequireConsent,
+		Policy: func() (string, string, error) {
+			raw, file, err := readPolicy(cfg.Product)
+			c.policyFile = file
+			return raw, file, err
+		},
+		SharedMode: func() (string, error) { return c.sharedMode() },
 		SavedMode: func() (string, error) {
 			if !c.dirUsable || !c.dir.Exists() {
 				// No directory, no saved choice; whether one can be made
@@ -177,6 +186,28 @@ func (c *Client) resolve(prepare func() error) {
 	in.Prepare = prepare
 	c.decision = gate.Decide(in)
 	c.decision.Warnings = append(c.decision.Warnings, warnings...)
+}
+
+// sharedDir is the per-user folder whose mode file holds the choice saved
+// for all Waymark tools (`telemetry disable --all`), or nil when there is no
+// user config directory.
+func (c *Client) sharedDir() *statedir.Dir {
+	p, err := statedir.Resolve("waymark", "", "WAYMARK_TELEMETRY_DIR", c.h.lookup, c.h.userConfigDir)
+	if err != nil {
+		return nil
+	}
+	return statedir.New(p)
+}
+
+// sharedMode reads the choice saved for all Waymark tools, under the same
+// disk rules as the state dir. A folder that is missing or not safe to use
+// holds no choice.
+func (c *Client) sharedMode() (string, error) {
+	d := c.sharedDir()
+	if d == nil || d.Check() != nil || !d.Exists() {
+		return "", nil
+	}
+	return store.New(d, c.h.now).Mode()
 }
 
 // probe is prepare without writing: whether the state dir could be made
@@ -274,9 +305,9 @@ func (c *Client) ready() bool {
 // update notices. The pipeline must be ready.
 func (c *Client) countRun() {
 	cfg, h := c.cfg, c.h
-	if c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown() && h.stderrTerminal() {
+	if c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown(c.noticeVersion()) && h.stderrTerminal() {
 		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
-			if err := c.store.MarkNoticeShown(); err != nil {
+			if err := c.store.MarkNoticeShown(c.noticeVersion()); err != nil {
 				c.note("notice: %v", err)
 			}
 		}
@@ -287,6 +318,10 @@ func (c *Client) countRun() {
 	c.showUpdateNotices()
 }
 
+// noticeVersion names what this build's notice describes: Waymark's
+// schema and the vendor's Config.NoticeVersion.
+func (c *Client) noticeVersion() string { return schema.NoticeVersion(c.cfg.NoticeVersion) }
+
 // needsCount reports whether a counted CLI run has anything to do at its
 // end without reading more than two small files: a notice to show or a
 // usage ping that is due.
@@ -294,7 +329,7 @@ func (c *Client) needsCount() bool {
 	if c.usageDue(c.store) {
 		return true
 	}
-	return c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown() && c.h.stderrTerminal()
+	return c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown(c.noticeVersion()) && c.h.stderrTerminal()
 }
 
 // usageDue is a lock-free look at the usage ticket, so the common run, with
@@ -468,15 +503,19 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.pipe.Shutdown(context.Background())
 			return
 		}
-		if c.decision.Mode != gate.Debug && !c.skip.Load() && c.needsCount() && c.ready() {
+		counted := c.decision.Mode != gate.Debug && !c.skip.Load()
+		if counted && c.needsCount() && c.ready() {
 			c.countRun()
+		} else if counted {
+			c.showUpdateNotices() // reads the cache only; writes when it shows
 		}
-		if c.pipe == nil {
-			return // nothing was recorded: nothing to flush or send
+		if c.pipe != nil {
+			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+				c.note("metrics: %v", err)
+			}
 		}
-		if err := c.pipe.FlushMetrics(context.Background()); err != nil {
-			c.note("metrics: %v", err)
-		}
+		// Even a run that recorded nothing starts an upload of what earlier
+		// runs left pending once their backoff has passed.
 		c.maybeDetach()
 		// The pipeline stays open: a crash report offered after Shutdown
 		// (ReportPanics deferred before it) is still recorded and sent.

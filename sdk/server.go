@@ -139,5 +139,5 @@ func (c *Client) stopServer(ctx context.Context) {
 
 // uploadAllowed is false while HoldUntilNotice holds events back.
 func (c *Client) uploadAllowed() bool {
-	return c.decision.Mode == gate.On && (!c.cfg.HoldUntilNotice || c.store.NoticeShown())
+	return c.decision.Mode == gate.On && (!c.cfg.HoldUntilNotice || c.store.NoticeShown(c.noticeVersion()))
 }

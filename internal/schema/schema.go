@@ -6,6 +6,12 @@
 // here plus its emit call, and a forgotten collector rule fails a test.
 package schema
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
 // Shape is what a value must look like; the collector enforces the same.
 type Shape string
 
@@ -122,6 +128,41 @@ var Metrics = []Metric{
 	{Name: "waymark.heartbeats", Type: "sum"},
 	{Name: "waymark.session.uptime", Type: "gauge"},
 }
+
+// NoticeVersion names what the first-run notice describes: a digest of
+// every event, attribute, resource key and metric above, then the vendor's
+// own version (Config.NoticeVersion). When either changes, the notice is
+// shown again. Until the schema first changes, the notice of Waymark 0.1.0
+// (a marker without a version) counts as this one when the vendor set no
+// version of its own.
+func NoticeVersion(vendor string) string {
+	h := sha256.New()
+	for _, a := range Resource {
+		fmt.Fprintf(h, "r %s %s\n", a.Key, a.Shape)
+	}
+	for _, a := range ServerResource {
+		fmt.Fprintf(h, "s %s %s\n", a.Key, a.Shape)
+	}
+	for _, e := range Events {
+		fmt.Fprintf(h, "e %s", e.Name)
+		for _, a := range e.Attrs {
+			fmt.Fprintf(h, " %s", a.Key)
+		}
+		h.Write([]byte("\n"))
+	}
+	for _, m := range Metrics {
+		fmt.Fprintf(h, "m %s %s\n", m.Name, m.Type)
+	}
+	digest := hex.EncodeToString(h.Sum(nil)[:6])
+	if digest == schema010 && vendor == "" {
+		return "legacy"
+	}
+	return digest + "/" + vendor
+}
+
+// schema010 is NoticeVersion's digest of the schema as Waymark 0.1.0 sent
+// it; a marker 0.1.0 wrote describes exactly that.
+const schema010 = "bec0ec59a98e"
 
 // Keys returns the keys of attrs.
 func Keys(attrs []Attr) []string {

@@ -218,6 +218,27 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// ReadPolicyFile reads a file outside the state dir that an administrator
+// wrote (a machine policy), under the same rules as the state dir's files
+// but for ownership: no symlink followed, a regular file only, opened
+// non-blocking, at most limit bytes. A missing file is an fs.ErrNotExist
+// error.
+func ReadPolicyFile(path string, limit int64) ([]byte, error) {
+	f, err := openFile(path, os.O_RDONLY, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("statedir: read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, path, limit)
+	}
+	return data, nil
+}
+
 // WriteFile replaces n with data atomically (temp file, fsync, rename), mode
 // 0600. An entry at n that Waymark did not make (a symlink, FIFO, directory,
 // another user's file) is left alone and the error wraps ErrUnsafe.

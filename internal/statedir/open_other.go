@@ -14,6 +14,11 @@ import (
 // no O_NOFOLLOW; the state dir is private to the user, so nobody else can
 // swap the entry in between.
 func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return openFile(path, flag, perm, true)
+}
+
+// openFile is openRegular; ownership is not checked on this platform.
+func openFile(path string, flag int, perm os.FileMode, _ bool) (*os.File, error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && flag&os.O_CREATE != 0:

@@ -14,6 +14,11 @@ import (
 // and without blocking on a FIFO or device, then keeps it only if it is a
 // regular file owned by this user.
 func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return openFile(path, flag, perm, true)
+}
+
+// openFile is openRegular, with the owner checked only when mine is set.
+func openFile(path string, flag int, perm os.FileMode, mine bool) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.EISDIR) {
@@ -22,7 +27,7 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || !ownedByMe(fi)) {
+	if err == nil && (!fi.Mode().IsRegular() || mine && !ownedByMe(fi)) {
 		err = fmt.Errorf("%w: %s is not a regular file of this user", ErrUnsafe, path)
 	}
 	if err != nil {

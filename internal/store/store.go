@@ -239,22 +239,37 @@ func (s *Store) SetMode(mode string) error {
 	return nil
 }
 
-// NoticeShown reports whether the first-run notice has been shown on this
-// installation (the notice_shown marker exists). It never creates anything.
-func (s *Store) NoticeShown() bool {
-	return s.dir != nil && s.dir.Has(noticeFile)
+// LegacyNotice is what a notice_shown marker written by Waymark 0.1.0 (a
+// time alone) stands for: the notice as it was then.
+const LegacyNotice = "legacy" // schema.NoticeVersion's name for it
+
+// NoticeShown reports whether the first-run notice, in the version given
+// (what it describes), has been shown on this installation. A marker of an
+// older version, or none, means it has not. It never creates anything.
+func (s *Store) NoticeShown(version string) bool {
+	data, err := s.read(noticeFile, maxSmallFile)
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	shown := LegacyNotice
+	if len(lines) > 1 {
+		shown = strings.TrimSpace(lines[1])
+	}
+	return shown == version
 }
 
-// MarkNoticeShown writes the notice_shown marker, holding the current time.
-// Call it only after the notice was printed.
-func (s *Store) MarkNoticeShown() error {
+// MarkNoticeShown writes the notice_shown marker: the current time and the
+// version of the notice that was shown. Call it only after the notice was
+// printed.
+func (s *Store) MarkNoticeShown(version string) error {
 	if s.dir == nil {
 		return errors.New("milestones: no state dir")
 	}
 	if err := s.dir.Create(); err != nil {
 		return err
 	}
-	data := []byte(formatTime(s.now()) + "\n")
+	data := []byte(formatTime(s.now()) + "\n" + version + "\n")
 	if err := s.dir.WriteFileNoSync(noticeFile, data); err != nil {
 		return fmt.Errorf("milestones: mark notice shown: %w", err)
 	}
