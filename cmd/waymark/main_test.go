@@ -159,10 +159,19 @@ func TestReportHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(b)
-	if n := strings.Count(html, "<svg"); n < 5 {
+	if n := strings.Count(html, "<svg viewBox"); n < 5 {
 		t.Errorf("page has %d SVG charts, want at least 5", n)
 	}
-	for _, banned := range []string{"<script", "http://", "https://", "@import", "url("} {
+	// Every chart is a figure holding its SVG and a table of its numbers.
+	for i, fig := range strings.Split(html, "<figure>")[1:] {
+		fig = fig[:strings.Index(fig, "</figure>")]
+		if !strings.Contains(fig, "<table>") {
+			t.Errorf("figure %d has no table", i)
+		}
+	}
+	// Local references to the page's own patterns (url(#…)) fetch nothing.
+	html = strings.ReplaceAll(html, "url(#", "")
+	for _, banned := range []string{"<script", "http://", "https://", "@import", "url(", "width=\"640\""} {
 		if banned == "http://" {
 			// The SVG namespace is an identifier, not a fetch.
 			html = strings.ReplaceAll(html, `xmlns="http://www.w3.org/2000/svg"`, "")

@@ -167,6 +167,7 @@ func seconds(d time.Duration) *float64 {
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<3" stays readable; the JSON is never embedded in HTML
 	return enc.Encode(r)
 }
 

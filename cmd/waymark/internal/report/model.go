@@ -144,7 +144,7 @@ func (c Count) Hidden() bool { return c.Below > 0 }
 // MarshalJSON writes the number, or "<K" when hidden.
 func (c Count) MarshalJSON() ([]byte, error) {
 	if c.Hidden() {
-		return json.Marshal("<" + strconv.Itoa(c.Below))
+		return []byte(`"<` + strconv.Itoa(c.Below) + `"`), nil
 	}
 	return strconv.AppendInt(nil, int64(c.N), 10), nil
 }
@@ -172,7 +172,7 @@ type Share struct {
 func (s Share) MarshalJSON() ([]byte, error) {
 	switch {
 	case s.Below > 0:
-		return json.Marshal("<" + strconv.Itoa(s.Below))
+		return []byte(`"<` + strconv.Itoa(s.Below) + `"`), nil
 	case !s.Known:
 		return []byte("null"), nil
 	}
