@@ -167,7 +167,7 @@ func (r *fileReader) readFile(path string) error {
 	for n := 1; ; n++ {
 		line, tooLong, err := r.readLine()
 		if len(line) > 0 || tooLong {
-			at := fmt.Sprintf("%s:%d: ", path, n)
+			at := lineRef{path, n}
 			if tooLong {
 				r.st.Lines++
 				warn(fmt.Sprintf("%sline longer than %d bytes (skipped)", at, MaxLineBytes))
@@ -212,6 +212,14 @@ func (r *fileReader) readFile(path string) error {
 	}
 	return nil
 }
+
+// lineRef names a line in warnings; it is formatted only when a warning is written.
+type lineRef struct {
+	path string
+	n    int
+}
+
+func (l lineRef) String() string { return fmt.Sprintf("%s:%d: ", l.path, l.n) }
 
 // readLine returns the next line without its newline, valid until the next call. A line over
 // MaxLineBytes is consumed and reported as tooLong with no content. err is io.EOF at the end.
