@@ -323,7 +323,8 @@ svg .axis { fill: var(--muted); font-size: 11px; }
 table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .2rem .5rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; }
+th, td { white-space: nowrap; overflow-wrap: normal; }
+td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 12rem; }
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding: .2rem 0; }
 details summary { cursor: pointer; color: var(--muted); }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem .9rem; font-size: .85rem; margin: .3rem 0; padding: 0; list-style: none; }
