@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,6 @@ func TestPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var width int
 	mux := http.NewServeMux()
 	mux.HandleFunc("/report.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -94,6 +94,11 @@ func TestPageInChromium(t *testing.T) {
 	})
 	mux.HandleFunc("/measure.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		width, err := strconv.Atoi(r.URL.Query().Get("w"))
+		if err != nil {
+			http.Error(w, "bad width", http.StatusBadRequest)
+			return
+		}
 		fmt.Fprintf(w, measurePage, width)
 	})
 	srv := httptest.NewServer(mux)
@@ -105,8 +110,7 @@ func TestPageInChromium(t *testing.T) {
 	}
 	result := regexp.MustCompile(`RESULT(\{.*?\})END`)
 	for _, w := range []int{1280, 390, 320} {
-		width = w
-		dom := runChromium(t, bin, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom", srv.URL+"/measure.html")
+		dom := runChromium(t, bin, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom", fmt.Sprintf("%s/measure.html?w=%d", srv.URL, w))
 		m := result.FindStringSubmatch(strings.ReplaceAll(dom, "&quot;", `"`))
 		if m == nil {
 			t.Fatalf("width %d: no measurement in the dumped DOM:\n%.2000s", w, dom)
