@@ -4,6 +4,7 @@
 #   2. linking Waymark into a net/http CLI: bench/cmd/costdriver, budgets +2.5 MB stripped, +1.5 ms start-up
 #   3. exit-time cost of telemetry on vs off: bench/cmd/exitcost, budget +2 ms, and no acme process left
 #   4. where a run's telemetry time goes: bench/cmd/startphases (diagnosis, no budget)
+#   5. the file report at scale: bench/report.sh, budgets <=5 s and <=150 MB for 490 000 events
 # Each step prints PASS/FAIL per budget; the script runs every step and exits 1 if any budget failed.
 # Knobs: BENCH_COUNT (5), COST_RUNS (200), COST_WARMUP (20), INIT_RUNS (25), EXIT_PAIRS (100),
 # EXIT_WARMUP (10), PHASE_RUNS (40). Medians only: the machine may be shared.
@@ -26,7 +27,7 @@ failed=()
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
 
 echo
-echo "== 1/4 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+echo "== 1/5 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
 if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
 	failed+=("go test -bench")
 fi
@@ -53,24 +54,33 @@ if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.t
 fi
 
 echo
-echo "== 2/4 cost of linking Waymark (bench/cmd/costdriver)"
+echo "== 2/5 cost of linking Waymark (bench/cmd/costdriver)"
 $GO build -o "$out/costdriver" ./bench/cmd/costdriver
 if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
 	failed+=("costdriver")
 fi
 
 echo
-echo "== 3/4 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+echo "== 3/5 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
 $GO build -o "$out/exitcost" ./bench/cmd/exitcost
 if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
 	failed+=("exitcost")
 fi
 
 echo
-echo "== 4/4 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+echo "== 4/5 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
 $GO build -o "$out/startphases" ./bench/cmd/startphases
 if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
 	failed+=("startphases")
+fi
+
+echo
+echo "== 5/5 the file report at scale (bench/report.sh)"
+if ! bash bench/report.sh | tee "$out/report.txt"; then
+	failed+=("report bench")
+fi
+if grep -q FAIL "$out/report.txt"; then
+	failed+=("report budget")
 fi
 
 echo
@@ -78,6 +88,7 @@ echo "================ summary (medians) ================"
 cat "$out/bench-summary.txt"
 grep -E '^(growth|withsdk .*minus basecli|telemetry off wrote)' "$out/cost.txt" || true
 grep -E '^withsdk  init in the' "$out/cost.txt" || true
+grep -E "^(60 days|120 days|counts equal)" "$out/report.txt" || true
 sed -n '/^== summary/,$p' "$out/exit.txt" | grep -vE '^(== summary|exitcost:)' || true
 echo
 echo "Reproduce:"

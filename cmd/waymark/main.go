@@ -1,18 +1,22 @@
 // Command waymark reads what Waymark's stock collector stored and shows what a vendor acts on.
 //
-//	waymark report [--json] [--html FILE] [--funnel m1,m2,…] [--now TIME] PATH...
+//	waymark report [--json] [--html FILE] [--csv DIR] [--product NAME] [--range 7d|30d|90d|365d]
+//	               [--funnel m1,m2,…] [--min-installs K] [--now TIME] PATH...
 //
 // report reads the collector's file-exporter output (OTLP JSON lines; a PATH may be a file or a
-// directory, read recursively, rotated files included) and prints active installs over 30 days
-// and 1 day, the milestone funnel, versions, operating systems, architectures and live servers,
-// counting each event.id once. --json prints one JSON object with the keys installs_30d,
-// installs_1d, funnel, versions, os, arch and servers_live; --html also writes a self-contained
-// page with SVG charts; --funnel sets the funnel's milestones and order; --now (RFC 3339, or a
-// date YYYY-MM-DD meaning 00:00 UTC) ends the windows instead of the current time.
+// directory, read recursively, rotated files included) and prints, per product (service.name;
+// --product for one), active installs over 30 days and 1 day, active and new installs per UTC
+// day of the range (--range, default 30d) against the previous period, version adoption,
+// weekly retention cohorts, the funnel of installs first seen in the range in --funnel order,
+// versions, platforms, Go runtimes, live servers and error reports. --json prints
+// {"products": {"<service.name>": {…}}} (see internal/report/model.go); --html also writes a
+// self-contained page; --csv writes a CSV file per table; --min-installs K shows groups of
+// fewer than K installs only as "fewer than K"; --now (RFC 3339, or a date YYYY-MM-DD meaning
+// 00:00 UTC) ends the windows instead of the current time.
 //
-// Input that cannot be used (garbage, truncated or partial lines, records without an
-// installation id or timestamp) is skipped, and a warning naming the file and line goes to
-// stderr, never into the --json output. waymark never touches the network.
+// Input that cannot be used (garbage, truncated or partial lines, records the collector's
+// schema would drop) is skipped, and a warning naming the file and line goes to stderr, never
+// into the --json output. waymark never touches the network.
 //
 // Exit status: 0 on success, 1 when a PATH cannot be read or the output cannot be written, 2
 // for a usage error.
@@ -29,7 +33,8 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, time.Now()))
 }
 
-const usage = `usage: waymark report [--json] [--html FILE] [--funnel m1,m2,...] [--now TIME] PATH...`
+const usage = `usage: waymark report [--json] [--html FILE] [--csv DIR] [--product NAME] [--range 7d|30d|90d|365d]
+                      [--funnel m1,m2,...] [--min-installs K] [--now TIME] PATH...`
 
 // run is the whole command, with its streams and clock passed in for tests.
 func run(args []string, stdout, stderr io.Writer, now time.Time) int {

@@ -25,6 +25,24 @@ type jsonReport struct {
 	ServersLive *int             `json:"servers_live"`
 }
 
+// acmeSection returns the "acme" section of a --json output.
+func acmeSection(t *testing.T, out string) (jsonReport, map[string]json.RawMessage) {
+	t.Helper()
+	var top struct {
+		Products map[string]json.RawMessage `json:"products"`
+	}
+	if err := json.Unmarshal([]byte(out), &top); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	var r jsonReport
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(top.Products["acme"], &r); err != nil {
+		t.Fatalf("no acme section: %v\n%s", err, out)
+	}
+	_ = json.Unmarshal(top.Products["acme"], &raw)
+	return r, raw
+}
+
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -37,16 +55,13 @@ func TestReportJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
 	}
-	// Exactly the keys of SPEC §8, and nothing else.
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(out), &raw); err != nil {
-		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
-	}
+	// The keys of SPEC §8, in one section per product, and the new ones.
+	r, raw := acmeSection(t, out)
 	var keys []string
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	wantKeys := []string{"arch", "funnel", "installs_1d", "installs_30d", "os", "servers_live", "versions"}
+	wantKeys := []string{"active", "arch", "daily", "errors", "funnel", "installs_1d", "installs_30d", "min_installs", "new", "os", "platforms", "range", "retention", "runtimes", "servers", "servers_live", "version_adoption", "versions"}
 	if strings.Join(slices.Sorted(slices.Values(keys)), ",") != strings.Join(wantKeys, ",") {
 		t.Errorf("keys = %v, want %v", slices.Sorted(slices.Values(keys)), wantKeys)
 	}
@@ -54,17 +69,14 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("servers_live = %s, want the integer 1", raw["servers_live"])
 	}
 
-	var r jsonReport
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
 	if r.Installs30d != 6 || r.Installs1d != 3 {
 		t.Errorf("installs_30d, installs_1d = %d, %d; want 6, 3", r.Installs30d, r.Installs1d)
 	}
+	// Installs first seen in the range (A was first seen before it), in the declared order.
 	wantFunnel := []map[string]any{
-		{"milestone": "first_run", "installs": 4.0, "conversion": 1.0},
-		{"milestone": "first_deploy", "installs": 1.0, "conversion": 0.25},
-		{"milestone": "first_project", "installs": 0.0, "conversion": 0.0},
+		{"milestone": "first_run", "installs": 3.0, "conversion": 1.0, "step_conversion": 1.0, "median_seconds_from_previous": nil},
+		{"milestone": "first_deploy", "installs": 1.0, "conversion": 0.3333, "step_conversion": 0.3333, "median_seconds_from_previous": 3600.0},
+		{"milestone": "first_project", "installs": 0.0, "conversion": 0.0, "step_conversion": 0.0, "median_seconds_from_previous": nil},
 	}
 	if !reflect.DeepEqual(r.Funnel, wantFunnel) {
 		t.Errorf("funnel = %v\nwant     %v", r.Funnel, wantFunnel)
@@ -100,10 +112,7 @@ func TestReportJSON(t *testing.T) {
 
 func TestReportDefaultFunnelOrder(t *testing.T) {
 	_, out, _ := runCmd(t, "report", "--json", "--now", fixtureNow, "testdata/store")
-	var r jsonReport
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
+	r, _ := acmeSection(t, out)
 	if len(r.Funnel) != 2 || r.Funnel[0]["milestone"] != "first_run" || r.Funnel[1]["milestone"] != "first_deploy" {
 		t.Errorf("default funnel = %v, want first_run then first_deploy (installs descending)", r.Funnel)
 	}
@@ -114,10 +123,7 @@ func TestReportFlagsAfterPaths(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var r jsonReport
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	r, _ := acmeSection(t, out)
 	// logs.jsonl alone: A, B and the server E (F's event is after --now).
 	if r.Installs30d != 3 {
 		t.Errorf("installs_30d = %d, want 3", r.Installs30d)
@@ -132,7 +138,7 @@ func TestReportText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"as of 2026-11-20T12:00:00Z", "last 30 days  6", "last day      3", "Live servers", "first_deploy  1", "25.0%", "1 duplicates counted once"} {
+	for _, want := range []string{"as of 2026-11-20T12:00:00Z", "last 30 days  6", "last day      3", "Live servers", "first_deploy  1", "33.3%", "Installs first seen in the range"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}
@@ -153,10 +159,19 @@ func TestReportHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(b)
-	if n := strings.Count(html, "<svg"); n < 5 {
+	if n := strings.Count(html, "<svg viewBox"); n < 5 {
 		t.Errorf("page has %d SVG charts, want at least 5", n)
 	}
-	for _, banned := range []string{"<script", "http://", "https://", "@import", "url("} {
+	// Every chart is a figure holding its SVG and a table of its numbers.
+	for i, fig := range strings.Split(html, "<figure>")[1:] {
+		fig = fig[:strings.Index(fig, "</figure>")]
+		if !strings.Contains(fig, "<table>") {
+			t.Errorf("figure %d has no table", i)
+		}
+	}
+	// Local references to the page's own patterns (url(#…)) fetch nothing.
+	html = strings.ReplaceAll(html, "url(#", "")
+	for _, banned := range []string{"<script", "http://", "https://", "@import", "url(", "width=\"640\""} {
 		if banned == "http://" {
 			// The SVG namespace is an identifier, not a fetch.
 			html = strings.ReplaceAll(html, `xmlns="http://www.w3.org/2000/svg"`, "")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,16 +16,20 @@ import (
 )
 
 type reportFlags struct {
-	json   bool
-	html   string
-	funnel []string
-	now    time.Time
-	paths  []string
+	json        bool
+	html        string
+	csv         string
+	funnel      []string
+	now         time.Time
+	product     string
+	rangeDays   int
+	minInstalls int
+	paths       []string
 }
 
 // parseReportFlags accepts flags before, between and after the paths; "--" ends the flags.
 func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFlags, error) {
-	rf := &reportFlags{now: now}
+	rf := &reportFlags{now: now, rangeDays: 30, minInstalls: 1}
 	fs := flag.NewFlagSet("waymark report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -43,6 +48,30 @@ func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFl
 		if len(rf.funnel) == 0 {
 			return errors.New("no milestone given")
 		}
+		return nil
+	})
+	fs.StringVar(&rf.csv, "csv", "", "also write one CSV file per table into `DIR` (created if needed)")
+	fs.Func("product", "report only this `service.name` (default: a section per product)", func(v string) error {
+		if v == "" {
+			return errors.New("empty product")
+		}
+		rf.product = v
+		return nil
+	})
+	fs.Func("range", "the report's range: 7d, 30d, 90d or 365d (default 30d)", func(v string) error {
+		switch v {
+		case "7d", "30d", "90d", "365d":
+			rf.rangeDays, _ = strconv.Atoi(strings.TrimSuffix(v, "d"))
+			return nil
+		}
+		return fmt.Errorf("%q is not one of 7d, 30d, 90d, 365d", v)
+	})
+	fs.Func("min-installs", "show groups of fewer than `K` installs only as \"fewer than K\" (default 1: show all)", func(v string) error {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > 1_000_000 {
+			return fmt.Errorf("%q is not a number from 1 to 1000000", v)
+		}
+		rf.minInstalls = k
 		return nil
 	})
 	fs.Func("now", "end of the report's windows, RFC 3339 or YYYY-MM-DD (`TIME`; default: now)", func(v string) error {
@@ -96,15 +125,24 @@ func runReport(args []string, stdout, stderr io.Writer, now time.Time) int {
 	}
 	warnings := bufio.NewWriter(stderr)
 	defer warnings.Flush()
-	in, err := report.Read(rf.paths, func(msg string) {
-		fmt.Fprintf(warnings, "waymark report: warning: %s\n", msg)
+	src := report.Files{Paths: rf.paths, Warn: func(msg string) {
+		fmt.Fprintf(warnings, "waymark report: warning: %s\n", report.Sanitize(msg))
+	}}
+	s, err := report.Make(src, report.Options{
+		Query:       report.Query{Now: rf.now, RangeDays: rf.rangeDays, Product: rf.product, Funnel: rf.funnel},
+		MinInstalls: rf.minInstalls,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "waymark report: %v\n", err)
 		return 1
 	}
 	warnings.Flush()
-	s := report.Summarize(in.Events, report.Options{Now: rf.now, Funnel: rf.funnel})
+	if rf.csv != "" {
+		if err := report.WriteCSV(rf.csv, s); err != nil {
+			fmt.Fprintf(stderr, "waymark report: %v\n", err)
+			return 1
+		}
+	}
 
 	if rf.html != "" {
 		if err := writeHTMLFile(rf.html, s); err != nil {
@@ -130,7 +168,7 @@ func runReport(args []string, stdout, stderr io.Writer, now time.Time) int {
 
 // writeHTMLFile writes the page next to its destination and renames it into place, so a page
 // that a browser has open is never seen half-written.
-func writeHTMLFile(path string, s *report.Summary) error {
+func writeHTMLFile(path string, s *report.Report) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".waymark-report-*.html")
 	if err != nil {
 		return fmt.Errorf("html: %w", err)

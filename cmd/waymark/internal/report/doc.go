@@ -1,10 +1,22 @@
 // Package report turns what Waymark's stock collector stored into the numbers a vendor acts on:
-// active installs, the milestone funnel, versions, platforms and live servers.
+// active installs, trends per day, version adoption, retention cohorts, an ordered funnel,
+// versions, platforms, live servers and error reports, one section per product.
 //
-// It reads the file exporter's OTLP JSON lines (one ExportLogsServiceRequest or
-// ExportMetricsServiceRequest per line, rotated files included), keeps Waymark's events
-// (log records named waymark.*), counts each event.id once, and summarises them as of a given
-// time. Input it cannot use is skipped and reported through a warning callback with the file
-// and line; it never stops a report. It uses only the standard library and never touches the
-// network.
+// A Source computes the aggregates (Files reads the collector's file-exporter output; another
+// source may ask a backend); Build turns them into the Report, whose JSON form is model.go,
+// the same whatever the source. WriteText, WriteHTML and WriteCSV show a Report.
+//
+// Files streams: it reads one line at a time with a scanner written for the OTLP JSON that
+// the collector writes (no reflection), keeps per install only what the outputs need (so memory
+// grows with installs and sessions, not events), skips metrics lines by their first bytes and
+// does not open rotated files named before anything the report needs. It leaves out, with a
+// warning, any record the collector's schema would have dropped (ids that are not UUIDs,
+// platforms outside Go's lists, oversized versions, values nested too deep), one record at a
+// time, so a bad record never hides the others of its line. It uses only the standard library
+// and never touches the network.
+//
+// Counting rules shared by every source are on Query, Windows and Aggregates: the range is
+// made of whole UTC calendar days; an install is new on the day of its first event since
+// Windows.History (FirstSeenLookback before the previous period); heartbeat intervals are
+// capped at MaxHeartbeatInterval.
 package report

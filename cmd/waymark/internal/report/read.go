@@ -11,41 +11,61 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // MaxLineBytes bounds one stored line. The file exporter writes one batch per line; Waymark's
 // collector batches far below this, so a longer line is damage, skipped with a warning.
 const MaxLineBytes = 64 << 20
 
-// Input is everything read from the paths: the events, in reading order, and what was read.
-type Input struct {
-	Events []Event
-	Files  int // files read
-	Lines  int // non-blank lines read
+// RotationSlack is how much later than its name's time a rotated file may hold events (by the
+// clocks of the clients that sent them): a rotated file named before Windows.Oldest minus this
+// is not read.
+const RotationSlack = 24 * time.Hour
 
-	strings map[string]string // interned values
-}
+// maxWarningsPerFile bounds the warnings about one file; the rest are summed up.
+const maxWarningsPerFile = 20
 
 // Warner receives one message per skipped piece of input, prefixed with "file:line: " where a
 // line is known.
 type Warner func(msg string)
 
-// Read reads every path: a file, or a directory searched recursively for *.json, *.jsonl and
-// *.ndjson files (the file exporter's current and rotated files), in lexical order. Unreadable
-// or malformed input is reported to warn and skipped; Read fails only when a path given
-// cannot be opened at all.
-func Read(paths []string, warn Warner) (*Input, error) {
+// Files is the Source over what the collector's file exporter wrote: Paths are files, or
+// directories searched recursively for *.json, *.jsonl and *.ndjson files (the current and the
+// rotated ones), read in lexical order, one line at a time.
+type Files struct {
+	Paths []string
+	// Warn, if set, receives a message for each piece of input left out.
+	Warn Warner
+	// Stats, if set, is filled with what was read.
+	Stats *ReadStats
+}
+
+// ReadStats says what a Files source read; it belongs to the source, never to the report.
+type ReadStats struct {
+	Files, SkippedFiles, Lines, MetricsLines, Events, SkippedRecords int
+}
+
+// Aggregate implements Source. It fails only when a path given cannot be opened at all.
+func (f Files) Aggregate(q Query) (map[string]*Aggregates, error) {
+	warn := f.Warn
 	if warn == nil {
 		warn = func(string) {}
 	}
-	in := &Input{}
-	for _, p := range paths {
-		st, err := os.Stat(p)
+	st := f.Stats
+	if st == nil {
+		st = &ReadStats{}
+	}
+	acc := newAccumulator(q)
+	oldest := acc.w.Oldest().Add(-RotationSlack)
+	r := &fileReader{acc: acc, dec: newDecoder(), warn: warn, st: st}
+	for _, p := range f.Paths {
+		info, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		if !st.IsDir() {
-			if err := in.readFile(p, warn); err != nil {
+		if !info.IsDir() {
+			if err := r.readFile(p); err != nil {
 				return nil, err
 			}
 			continue
@@ -68,13 +88,29 @@ func Read(paths []string, warn Warner) (*Input, error) {
 			return nil, fmt.Errorf("report: walk %s: %w", p, err)
 		}
 		sort.Strings(files)
-		for _, f := range files {
-			if err := in.readFile(f, warn); err != nil {
+		for _, file := range files {
+			if t, ok := RotatedAt(filepath.Base(file)); ok && t.Before(oldest) {
+				st.SkippedFiles++
+				continue
+			}
+			if err := r.readFile(file); err != nil {
 				warn(err.Error() + " (skipped)")
 			}
 		}
 	}
-	return in, nil
+	return acc.result(q.Funnel), nil
+}
+
+// RotatedAt returns the time in a rotated file's name, <name>-2006-01-02T15-04-05.000.<ext>
+// (UTC, as the collector's file exporter names them), or false for any other name.
+func RotatedAt(name string) (time.Time, bool) {
+	const layout = "2006-01-02T15-04-05.000"
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	if len(base) < len(layout)+2 || base[len(base)-len(layout)-1] != '-' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, base[len(base)-len(layout):])
+	return t, err == nil
 }
 
 func isDataFile(name string) bool {
@@ -88,97 +124,127 @@ func isDataFile(name string) bool {
 	return false
 }
 
-func (in *Input) readFile(path string, warn Warner) error {
+type fileReader struct {
+	acc  *accumulator
+	dec  *decoder
+	warn Warner
+	st   *ReadStats
+	s    scanner
+	res  rawResource
+	recs []rawRecord
+	buf  *bufio.Reader
+	line []byte
+}
+
+func (r *fileReader) readFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	defer f.Close()
-	in.Files++
-	r := bufio.NewReaderSize(f, 1<<20)
+	r.st.Files++
+	if r.buf == nil {
+		r.buf = bufio.NewReaderSize(f, 1<<20)
+	} else {
+		r.buf.Reset(f)
+	}
+	warnings, more := 0, 0
+	warn := func(msg string) {
+		if warnings < maxWarningsPerFile {
+			warnings++
+			r.warn(msg)
+		} else {
+			more++
+		}
+	}
+	emit := func(res *rawResource, rec *rawRecord) {
+		ev, ok := r.dec.event(res, rec)
+		if ok {
+			r.st.Events++
+			r.acc.add(&ev)
+		}
+	}
 	for n := 1; ; n++ {
-		line, tooLong, err := readLine(r, MaxLineBytes)
-		if len(bytes.TrimSpace(line)) > 0 || tooLong {
-			in.Lines++
-			at := fmt.Sprintf("%s:%d: ", path, n)
-			switch {
-			case tooLong:
+		line, tooLong, err := r.readLine()
+		if len(line) > 0 || tooLong {
+			at := lineRef{path, n}
+			if tooLong {
+				r.st.Lines++
 				warn(fmt.Sprintf("%sline longer than %d bytes (skipped)", at, MaxLineBytes))
-			default:
-				in.parse(line, at, err == io.EOF, warn)
+			} else if len(bytes.TrimSpace(line)) > 0 {
+				r.st.Lines++
+				kind, perr := scanLine(line, &r.s, &r.res, &r.recs, emit)
+				if kind == lineMetrics {
+					r.st.MetricsLines++
+				}
+				if perr != nil {
+					switch {
+					case err == io.EOF:
+						// The file exporter ends every line with a newline; a last line
+						// without one was cut short (a crash, a full disk, a copy mid-write).
+						warn(fmt.Sprintf("%struncated last line: %v (skipped)", at, perr))
+					default:
+						warn(fmt.Sprintf("%s%v (rest of line skipped)", at, perr))
+					}
+				}
+				if len(r.dec.skipped) > 0 {
+					reasons := make([]string, 0, len(r.dec.skipped))
+					for why, c := range r.dec.skipped {
+						reasons = append(reasons, fmt.Sprintf("%d %s", c, why))
+						r.st.SkippedRecords += c
+					}
+					sort.Strings(reasons)
+					warn(fmt.Sprintf("%slog records skipped: %s", at, strings.Join(reasons, ", ")))
+					clear(r.dec.skipped)
+				}
 			}
 		}
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
 			warn(fmt.Sprintf("%s:%d: read: %v (rest of file skipped)", path, n, err))
-			return nil
+			break
 		}
 	}
+	if more > 0 {
+		r.warn(fmt.Sprintf("%s: %d more warnings", path, more))
+	}
+	return nil
 }
 
-func (in *Input) parse(line []byte, at string, last bool, warn Warner) {
-	l, err := ParseLine(line)
-	if err != nil {
-		err = errors.New(strings.TrimPrefix(err.Error(), "report: "))
-		if last {
-			// The file exporter ends every line with a newline; a last line without one was
-			// cut short (a crash, a full disk, a copy taken mid-write).
-			warn(fmt.Sprintf("%struncated last line: %v (skipped)", at, err))
-		} else {
-			warn(fmt.Sprintf("%s%v (skipped)", at, err))
-		}
-		return
-	}
-	for _, ev := range l.Events {
-		// Versions, platforms and names repeat across millions of events: keep one copy.
-		ev.Name, ev.Product, ev.Version = in.intern(ev.Name), in.intern(ev.Product), in.intern(ev.Version)
-		ev.OS, ev.Arch, ev.Milestone = in.intern(ev.OS), in.intern(ev.Arch), in.intern(ev.Milestone)
-		in.Events = append(in.Events, ev)
-	}
-	if len(l.Skipped) > 0 {
-		reasons := make([]string, 0, len(l.Skipped))
-		for why, c := range l.Skipped {
-			reasons = append(reasons, fmt.Sprintf("%d %s", c, why))
-		}
-		sort.Strings(reasons)
-		warn(fmt.Sprintf("%slog records skipped: %s", at, strings.Join(reasons, ", ")))
-	}
+// lineRef names a line in warnings; it is formatted only when a warning is written.
+type lineRef struct {
+	path string
+	n    int
 }
 
-func (in *Input) intern(s string) string {
-	if in.strings == nil {
-		in.strings = map[string]string{}
-	}
-	if v, ok := in.strings[s]; ok {
-		return v
-	}
-	if len(in.strings) < 1<<16 {
-		in.strings[s] = s
-	}
-	return s
-}
+func (l lineRef) String() string { return fmt.Sprintf("%s:%d: ", l.path, l.n) }
 
-// readLine returns the next line without its newline. A line over max bytes is consumed and
-// reported as tooLong with no content. err is io.EOF at the end of the input.
-func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+// readLine returns the next line without its newline, valid until the next call. A line over
+// MaxLineBytes is consumed and reported as tooLong with no content. err is io.EOF at the end.
+func (r *fileReader) readLine() (line []byte, tooLong bool, err error) {
+	r.line = r.line[:0]
 	for {
-		frag, e := r.ReadSlice('\n')
+		frag, e := r.buf.ReadSlice('\n')
+		if len(r.line) == 0 && e == nil && !tooLong {
+			// The whole line is in the buffer: no copy.
+			return frag[:len(frag)-1], false, nil
+		}
 		if !tooLong {
-			if len(line)+len(frag) > max+1 {
-				tooLong, line = true, nil
+			if len(r.line)+len(frag) > MaxLineBytes+1 {
+				tooLong, r.line = true, r.line[:0]
 			} else {
-				line = append(line, frag...)
+				r.line = append(r.line, frag...)
 			}
 		}
 		switch {
 		case e == nil:
-			return bytes.TrimSuffix(line, []byte("\n")), tooLong, nil
+			return bytes.TrimSuffix(r.line, []byte("\n")), tooLong, nil
 		case errors.Is(e, bufio.ErrBufferFull):
 			continue
 		default:
-			return line, tooLong, e
+			return r.line, tooLong, e
 		}
 	}
 }

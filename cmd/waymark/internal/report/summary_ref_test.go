@@ -1,22 +1,22 @@
 package report
 
+// This file keeps the report's former summary, computed from every event in memory, as the
+// reference that the streaming report must equal on installs_30d, installs_1d, versions, os,
+// arch and servers_live.
+
 import (
 	"math"
 	"sort"
 	"time"
 )
 
-// Windows of the active-install counts.
 const (
-	Month = 30 * 24 * time.Hour
-	Day   = 24 * time.Hour
-	// DefaultHeartbeat stands in for a heartbeat without heartbeat.interval_s: the SDK's
-	// default interval.
-	DefaultHeartbeat = 10 * time.Minute
+	refMonthWindow = 30 * 24 * time.Hour
+	refDayWindow   = 24 * time.Hour
 )
 
-// Options shape a summary.
-type Options struct {
+// refOptions shape a summary.
+type refOptions struct {
 	// Now is the end of every window. The report's CLI defaults it to the current time.
 	Now time.Time
 	// Funnel, if set, lists the milestones of the funnel in order; otherwise every milestone
@@ -24,14 +24,14 @@ type Options struct {
 	Funnel []string
 }
 
-// Summary is the report. Its JSON form is the output of `waymark report --json`.
-type Summary struct {
+// refSummary is the report. Its JSON form is the output of `waymark report --json`.
+type refSummary struct {
 	// Installs30d and Installs1d count distinct installations with any event in the 30 days
 	// (1 day) ending at Now.
 	Installs30d int `json:"installs_30d"`
 	Installs1d  int `json:"installs_1d"`
 	// Funnel counts, per milestone, the installations that reached it by Now.
-	Funnel []FunnelStep `json:"funnel"`
+	Funnel []refFunnelStep `json:"funnel"`
 	// Versions, OS and Arch map each value to the installations active in the last 30 days
 	// whose latest event carried it.
 	Versions map[string]int `json:"versions"`
@@ -51,8 +51,8 @@ type Summary struct {
 	Events, Duplicates int `json:"-"`
 }
 
-// FunnelStep is one milestone of the funnel.
-type FunnelStep struct {
+// refFunnelStep is one milestone of the funnel.
+type refFunnelStep struct {
 	Milestone string `json:"milestone"`
 	Installs  int    `json:"installs"`
 	// Conversion is Installs over the installs of the funnel's first step (so the first step
@@ -60,12 +60,12 @@ type FunnelStep struct {
 	Conversion float64 `json:"conversion"`
 }
 
-// Summarize counts events as of opt.Now. Events with the same event.id are counted once (the
+// refSummarize counts events as of opt.Now. Events with the same event.id are counted once (the
 // earliest copy is kept); events after Now are ignored.
-func Summarize(events []Event, opt Options) *Summary {
+func refSummarize(events []refEvent, opt refOptions) *refSummary {
 	now := opt.Now
-	s := &Summary{
-		Funnel:   []FunnelStep{},
+	s := &refSummary{
+		Funnel:   []refFunnelStep{},
 		Versions: map[string]int{},
 		OS:       map[string]int{},
 		Arch:     map[string]int{},
@@ -74,7 +74,7 @@ func Summarize(events []Event, opt Options) *Summary {
 	}
 
 	// Deduplicate by event.id, keeping the earliest copy.
-	kept := make([]Event, 0, len(events))
+	kept := make([]refEvent, 0, len(events))
 	byID := make(map[string]int, len(events))
 	for _, ev := range events {
 		if ev.Time.After(now) {
@@ -95,7 +95,7 @@ func Summarize(events []Event, opt Options) *Summary {
 	s.Events = len(kept)
 
 	type install struct {
-		last  Event // latest event within 30 days
+		last  refEvent // latest event within 30 days
 		seen1 bool
 	}
 	active := map[string]*install{}
@@ -109,7 +109,7 @@ func Summarize(events []Event, opt Options) *Summary {
 
 	for _, ev := range kept {
 		age := now.Sub(ev.Time)
-		if age < Month {
+		if age < refMonthWindow {
 			in := active[ev.InstallationID]
 			if in == nil {
 				in = &install{last: ev}
@@ -117,22 +117,22 @@ func Summarize(events []Event, opt Options) *Summary {
 			} else if !ev.Time.Before(in.last.Time) {
 				in.last = ev
 			}
-			if age < Day {
+			if age < refDayWindow {
 				in.seen1 = true
 			}
-			d := 29 - int(age/Day)
+			d := 29 - int(age/refDayWindow)
 			if daily[d] == nil {
 				daily[d] = map[string]bool{}
 			}
 			daily[d][ev.InstallationID] = true
 		}
 		switch ev.Name {
-		case EventMilestone:
+		case refMilestone:
 			if reached[ev.Milestone] == nil {
 				reached[ev.Milestone] = map[string]bool{}
 			}
 			reached[ev.Milestone][ev.InstallationID] = true
-		case EventHeartbeat:
+		case refHeartbeat:
 			key := ev.SessionID
 			if key == "" {
 				key = "install:" + ev.InstallationID
@@ -156,9 +156,9 @@ func Summarize(events []Event, opt Options) *Summary {
 		if in.seen1 {
 			s.Installs1d++
 		}
-		s.Versions[valueOr(in.last.Version)]++
-		s.OS[valueOr(in.last.OS)]++
-		s.Arch[valueOr(in.last.Arch)]++
+		s.Versions[refValueOr(in.last.Version)]++
+		s.OS[refValueOr(in.last.OS)]++
+		s.Arch[refValueOr(in.last.Arch)]++
 	}
 	for i, d := range daily {
 		s.Daily[i] = len(d)
@@ -186,7 +186,7 @@ func Summarize(events []Event, opt Options) *Summary {
 		})
 	}
 	for _, m := range steps {
-		s.Funnel = append(s.Funnel, FunnelStep{Milestone: m, Installs: len(reached[m])})
+		s.Funnel = append(s.Funnel, refFunnelStep{Milestone: m, Installs: len(reached[m])})
 	}
 	if len(s.Funnel) > 0 && s.Funnel[0].Installs > 0 {
 		top := float64(s.Funnel[0].Installs)
@@ -197,8 +197,8 @@ func Summarize(events []Event, opt Options) *Summary {
 	return s
 }
 
-// valueOr names a missing attribute value so that it still shows in a map.
-func valueOr(v string) string {
+// refValueOr names a missing attribute value so that it still shows in a map.
+func refValueOr(v string) string {
 	if v == "" {
 		return "unknown"
 	}

@@ -1,5 +1,8 @@
 package report
 
+// This file keeps the report's former decoder, built on encoding/json, as a reference for the
+// differential fuzz test of the scanner: what it reads from valid input, the scanner must read.
+
 import (
 	"bytes"
 	"encoding/json"
@@ -11,17 +14,17 @@ import (
 	"time"
 )
 
-// Waymark's event names (SPEC §5).
+// Waymark's event names (SPEC §5), as the reference parser names them.
 const (
-	EventMilestone   = "waymark.milestone"
-	EventUsage       = "waymark.usage"
-	EventHeartbeat   = "waymark.heartbeat"
-	EventErrorReport = "waymark.error_report"
+	refMilestone   = "waymark.milestone"
+	refUsage       = "waymark.usage"
+	refHeartbeat   = "waymark.heartbeat"
+	refErrorReport = "waymark.error_report"
 )
 
 // Event is one Waymark event as the report needs it: a log record flattened together with the
 // resource attributes of the install that sent it.
-type Event struct {
+type refEvent struct {
 	Name           string    // event name, one of the Event* constants
 	Time           time.Time // the record's time, or its observed time when it has none
 	EventID        string    // event.id; empty if the record has none
@@ -37,49 +40,48 @@ type Event struct {
 }
 
 // Line is what one stored line held.
-type Line struct {
-	Events []Event
+type refLine struct {
+	Events []refEvent
 	// Skipped counts log records that were not usable as Waymark events, by reason.
 	Skipped map[string]int
 	// Metrics is true when the line held metrics (which the report does not count).
 	Metrics bool
 }
 
-// errNotOTLP is returned for a JSON object that is no OTLP export request.
-var errNotOTLP = errors.New("report: not an OTLP JSON export request")
+// errRefNotOTLP is returned for a JSON object that is no OTLP export request.
 
 // The OTLP JSON shapes (lowerCamelCase field names, as the collector's file exporter writes them).
-type exportRequest struct {
-	ResourceLogs     []resourceLogs    `json:"resourceLogs"`
+type refExportRequest struct {
+	ResourceLogs     []refResourceLogs `json:"resourceLogs"`
 	ResourceMetrics  []json.RawMessage `json:"resourceMetrics"`
 	ResourceSpans    []json.RawMessage `json:"resourceSpans"`
 	ResourceProfiles []json.RawMessage `json:"resourceProfiles"`
 }
 
-type resourceLogs struct {
+type refResourceLogs struct {
 	Resource struct {
-		Attributes []keyValue `json:"attributes"`
+		Attributes []refKeyValue `json:"attributes"`
 	} `json:"resource"`
 	ScopeLogs []struct {
-		LogRecords []logRecord `json:"logRecords"`
+		LogRecords []refLogRecord `json:"logRecords"`
 	} `json:"scopeLogs"`
 }
 
-type logRecord struct {
+type refLogRecord struct {
 	TimeUnixNano         json.RawMessage `json:"timeUnixNano"`
 	ObservedTimeUnixNano json.RawMessage `json:"observedTimeUnixNano"`
 	EventName            string          `json:"eventName"`
-	Attributes           []keyValue      `json:"attributes"`
+	Attributes           []refKeyValue   `json:"attributes"`
 }
 
-type keyValue struct {
-	Key   string   `json:"key"`
-	Value anyValue `json:"value"`
+type refKeyValue struct {
+	Key   string      `json:"key"`
+	Value refAnyValue `json:"value"`
 }
 
-// anyValue keeps the scalar kinds Waymark sends. int64 values arrive as JSON strings (the
+// refAnyValue keeps the scalar kinds Waymark sends. int64 values arrive as JSON strings (the
 // protobuf JSON mapping) or, from other writers, as numbers; both are accepted.
-type anyValue struct {
+type refAnyValue struct {
 	StringValue *string         `json:"stringValue"`
 	IntValue    json.RawMessage `json:"intValue"`
 	DoubleValue json.RawMessage `json:"doubleValue"`
@@ -90,8 +92,8 @@ type anyValue struct {
 // Line. A line that is not a JSON object, or not an OTLP export request, is an error; log
 // records that are not Waymark events, or lack the installation id or any timestamp, are left
 // out and counted in Line.Skipped.
-func ParseLine(b []byte) (Line, error) {
-	var out Line
+func refParseLine(b []byte) (refLine, error) {
+	var out refLine
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return out, nil
@@ -99,17 +101,17 @@ func ParseLine(b []byte) (Line, error) {
 	if b[0] != '{' {
 		return out, errors.New("report: not a JSON object")
 	}
-	var req exportRequest
+	var req refExportRequest
 	if err := json.Unmarshal(b, &req); err != nil {
-		return out, fmt.Errorf("report: bad JSON: %w", shortJSONError(err))
+		return out, fmt.Errorf("report: bad JSON: %w", refShortJSONError(err))
 	}
 	if req.ResourceLogs == nil && req.ResourceMetrics == nil && req.ResourceSpans == nil && req.ResourceProfiles == nil {
-		return out, errNotOTLP
+		return out, errors.New("not OTLP")
 	}
 	out.Metrics = req.ResourceMetrics != nil
 	for i := range req.ResourceLogs {
 		rl := &req.ResourceLogs[i]
-		var res Event
+		var res refEvent
 		for _, kv := range rl.Resource.Attributes {
 			s, ok := kv.Value.str()
 			if !ok {
@@ -132,7 +134,7 @@ func ParseLine(b []byte) (Line, error) {
 		}
 		for _, sl := range rl.ScopeLogs {
 			for j := range sl.LogRecords {
-				ev, reason := toEvent(res, &sl.LogRecords[j])
+				ev, reason := refToEvent(res, &sl.LogRecords[j])
 				if reason != "" {
 					if out.Skipped == nil {
 						out.Skipped = make(map[string]int)
@@ -148,9 +150,9 @@ func ParseLine(b []byte) (Line, error) {
 }
 
 // toEvent completes the resource's event with the record, or says why the record is unusable.
-func toEvent(ev Event, r *logRecord) (Event, string) {
+func refToEvent(ev refEvent, r *refLogRecord) (refEvent, string) {
 	switch r.EventName {
-	case EventMilestone, EventUsage, EventHeartbeat, EventErrorReport:
+	case refMilestone, refUsage, refHeartbeat, refErrorReport:
 		ev.Name = r.EventName
 	default:
 		return ev, "not a Waymark event"
@@ -158,9 +160,9 @@ func toEvent(ev Event, r *logRecord) (Event, string) {
 	if ev.InstallationID == "" {
 		return ev, "no app.installation.id"
 	}
-	t, ok := unixNano(r.TimeUnixNano)
+	t, ok := refUnixNano(r.TimeUnixNano)
 	if !ok {
-		t, ok = unixNano(r.ObservedTimeUnixNano)
+		t, ok = refUnixNano(r.ObservedTimeUnixNano)
 	}
 	if !ok {
 		return ev, "no timestamp"
@@ -178,14 +180,14 @@ func toEvent(ev Event, r *logRecord) (Event, string) {
 			}
 		}
 	}
-	if ev.Name == EventMilestone && ev.Milestone == "" {
+	if ev.Name == refMilestone && ev.Milestone == "" {
 		return ev, "milestone without milestone.name"
 	}
 	return ev, ""
 }
 
 // unixNano reads a fixed64 nanosecond timestamp, a JSON string or number; zero means unset.
-func unixNano(raw json.RawMessage) (time.Time, bool) {
+func refUnixNano(raw json.RawMessage) (time.Time, bool) {
 	s := strings.Trim(string(raw), `"`)
 	if s == "" || s == "null" {
 		return time.Time{}, false
@@ -197,7 +199,7 @@ func unixNano(raw json.RawMessage) (time.Time, bool) {
 	return time.Unix(0, int64(n)).UTC(), true
 }
 
-func (v anyValue) str() (string, bool) {
+func (v refAnyValue) str() (string, bool) {
 	if v.StringValue == nil {
 		return "", false
 	}
@@ -205,7 +207,7 @@ func (v anyValue) str() (string, bool) {
 }
 
 // num reads an int or double value, or a string holding a number.
-func (v anyValue) num() (float64, bool) {
+func (v refAnyValue) num() (float64, bool) {
 	for _, raw := range []json.RawMessage{v.IntValue, v.DoubleValue} {
 		if len(raw) == 0 {
 			continue
@@ -225,7 +227,7 @@ func (v anyValue) num() (float64, bool) {
 }
 
 // shortJSONError keeps decoder errors to one readable line.
-func shortJSONError(err error) error {
+func refShortJSONError(err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Errorf("%s at byte %d", se.Error(), se.Offset)

@@ -1,0 +1,383 @@
+package report
+
+import (
+	"sort"
+	"time"
+)
+
+// accumulator folds events, in any order, into per-product state whose size grows with
+// distinct installs, sessions and error groups, never with events: each install keeps its
+// first-seen time, its latest event of the last 30 days, a bit per active day and, for the
+// range's days, the version of its latest event that day.
+type accumulator struct {
+	w        Windows
+	product  string // if set, the only product kept
+	products map[string]*productAcc
+
+	now, history, rangeStart, prevStart, month, day, live int64
+	days                                                  int // days from PrevStart to the range's last day, inclusive
+	rangeOffset                                           int // index of the range's first day in the bitset
+}
+
+type productAcc struct {
+	installs map[UUID]*installAcc
+	sessions map[UUID]*sessionAcc
+	errors   map[[2]string]*errorAcc
+}
+
+type installAcc struct {
+	first   int64 // earliest event at or after History
+	last30  int64 // latest event in (Now-30d, Now]
+	ver     string
+	os      string
+	arch    string
+	runtime string
+	bits    []uint64 // active days since PrevStart
+	dayVers []dayVer // range days: the version of the latest event that day
+	ms      []msTime // milestones reached in the range, earliest time each
+}
+
+type dayVer struct {
+	day int32
+	t   int64
+	ver string
+}
+
+type msTime struct {
+	name string
+	t    int64
+}
+
+type sessionAcc struct {
+	last     int64
+	interval time.Duration
+	uptime   time.Duration
+	version  string
+}
+
+type errorAcc struct {
+	reports  map[UUID]struct{}
+	installs map[UUID]string // install → version of its latest report
+}
+
+const dayNs = int64(24 * time.Hour)
+
+func newAccumulator(q Query) *accumulator {
+	w := q.Windows()
+	a := &accumulator{
+		w: w, product: q.Product, products: map[string]*productAcc{},
+		now: w.Now.UnixNano(), history: w.History.UnixNano(), rangeStart: w.RangeStart.UnixNano(),
+		prevStart: w.PrevStart.UnixNano(), month: w.Month.UnixNano(), day: w.Day.UnixNano(), live: w.Live.UnixNano(),
+	}
+	a.days = int(w.Days[len(w.Days)-1].Sub(w.PrevStart)/(24*time.Hour)) + 1
+	a.rangeOffset = len(w.Days) // the previous period is as long as the range
+	return a
+}
+
+func (a *accumulator) add(ev *Event) {
+	t := ev.Time
+	if t > a.now || t < a.history {
+		return
+	}
+	if a.product != "" && ev.Product != a.product {
+		return
+	}
+	p := a.products[ev.Product]
+	if p == nil {
+		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
+		a.products[ev.Product] = p
+	}
+	in := p.installs[ev.Install]
+	if in == nil {
+		in = &installAcc{first: t}
+		p.installs[ev.Install] = in
+	}
+	if t < in.first {
+		in.first = t
+	}
+	if t > a.month && t >= in.last30 {
+		in.last30, in.ver, in.os, in.arch, in.runtime = t, ev.Version, ev.OS, ev.Arch, ev.Runtime
+	}
+	if t >= a.prevStart {
+		// An event at Now itself, when Now is midnight, belongs to the range's last day.
+		d := min(int((t-a.prevStart)/dayNs), a.days-1)
+		{
+			if in.bits == nil {
+				in.bits = make([]uint64, (a.days+63)/64)
+			}
+			in.bits[d/64] |= 1 << (d % 64)
+		}
+		if t >= a.rangeStart {
+			in.setDayVersion(int32(d-a.rangeOffset), t, ev.Version)
+		}
+	}
+	switch ev.Kind {
+	case KindMilestone:
+		if t >= a.rangeStart {
+			in.reached(ev.Milestone, t)
+		}
+	case KindHeartbeat:
+		if t >= a.live {
+			key := ev.Session
+			if key == (UUID{}) {
+				key = ev.Install // a server without session.id: one session per install
+			}
+			s := p.sessions[key]
+			if s == nil {
+				s = &sessionAcc{}
+				p.sessions[key] = s
+			}
+			if t >= s.last {
+				s.last, s.uptime, s.version = t, ev.Uptime, ev.Version
+				if ev.Interval > 0 {
+					s.interval = ev.Interval
+				}
+			}
+		}
+	case KindErrorReport:
+		if t >= a.rangeStart {
+			k := [2]string{ev.ErrType, ev.ErrMessage}
+			e := p.errors[k]
+			if e == nil {
+				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]string{}}
+				p.errors[k] = e
+			}
+			e.reports[ev.EventID] = struct{}{}
+			e.installs[ev.Install] = ev.Version
+		}
+	}
+}
+
+func (in *installAcc) setDayVersion(day int32, t int64, ver string) {
+	for i := len(in.dayVers) - 1; i >= 0; i-- {
+		if in.dayVers[i].day == day {
+			if t >= in.dayVers[i].t {
+				in.dayVers[i].t, in.dayVers[i].ver = t, ver
+			}
+			return
+		}
+	}
+	in.dayVers = append(in.dayVers, dayVer{day, t, ver})
+}
+
+func (in *installAcc) reached(name string, t int64) {
+	for i := range in.ms {
+		if in.ms[i].name == name {
+			if t < in.ms[i].t {
+				in.ms[i].t = t
+			}
+			return
+		}
+	}
+	in.ms = append(in.ms, msTime{name, t})
+}
+
+func (in *installAcc) activeIn(from, to int) bool { // day indexes since PrevStart, [from, to)
+	if in.bits == nil {
+		return false
+	}
+	for d := max(from, 0); d < to; d++ {
+		if in.bits[d/64]&(1<<(d%64)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// result computes each product's aggregates.
+func (a *accumulator) result(funnel []string) map[string]*Aggregates {
+	out := map[string]*Aggregates{}
+	for name, p := range a.products {
+		out[name] = a.aggregate(p, funnel)
+	}
+	return out
+}
+
+func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
+	w := a.w
+	g := &Aggregates{
+		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
+		Platforms: map[string]int{}, Runtimes: map[string]int{},
+	}
+	n := len(w.Days)
+	g.Daily = make([]DayAgg, n)
+	for i, d := range w.Days {
+		g.Daily[i] = DayAgg{Day: d, Versions: map[string]int{}}
+	}
+	// Cohort weeks: Mondays in [PrevStart, Now].
+	monday := w.PrevStart.AddDate(0, 0, (8-int(w.PrevStart.Weekday()))%7)
+	var cohorts []time.Time
+	for c := monday; !c.After(w.Days[n-1]); c = c.AddDate(0, 0, 7) {
+		cohorts = append(cohorts, c)
+	}
+	g.Retention = make([]CohortAgg, len(cohorts))
+	for i, c := range cohorts {
+		g.Retention[i].Week = c
+		for k := range 8 {
+			if c.AddDate(0, 0, 7*(k+2)).After(w.Now) {
+				g.Retention[i].Active[k] = -1
+			}
+		}
+	}
+	dayIndex := func(t time.Time) int { return int(t.Sub(w.PrevStart) / (24 * time.Hour)) }
+
+	reachedBy := map[string]int{}
+	var inRange []*installAcc
+	for _, in := range p.installs {
+		if in.last30 > a.month {
+			g.Installs30d++
+			if in.last30 > a.day {
+				g.Installs1d++
+			}
+			g.Versions[valueOr(in.ver)]++
+			g.OS[valueOr(in.os)]++
+			g.Arch[valueOr(in.arch)]++
+			g.Platforms[valueOr(in.os)+"/"+valueOr(in.arch)]++
+			g.Runtimes[valueOr(in.runtime)]++
+		}
+		if in.activeIn(a.rangeOffset, a.days) {
+			g.Active++
+		}
+		if in.activeIn(0, a.rangeOffset) {
+			g.ActivePrev++
+		}
+		switch {
+		case in.first >= a.rangeStart:
+			g.New++
+			g.Daily[min(int((in.first-a.rangeStart)/dayNs), n-1)].New++
+			inRange = append(inRange, in)
+			for _, m := range in.ms {
+				reachedBy[m.name]++
+			}
+		case in.first >= a.prevStart:
+			g.NewPrev++
+		}
+		for _, dv := range in.dayVers {
+			if int(dv.day) < n {
+				g.Daily[dv.day].Active++
+				g.Daily[dv.day].Versions[valueOr(dv.ver)]++
+			}
+		}
+		if in.first >= a.prevStart {
+			first := time.Unix(0, in.first).UTC()
+			c := sort.Search(len(cohorts), func(i int) bool { return cohorts[i].AddDate(0, 0, 7).After(first) })
+			if c < len(cohorts) && !first.Before(cohorts[c]) {
+				g.Retention[c].Installs++
+				for k := range 8 {
+					if g.Retention[c].Active[k] < 0 {
+						continue
+					}
+					from := dayIndex(cohorts[c].AddDate(0, 0, 7*(k+1)))
+					if in.activeIn(from, min(from+7, a.days)) {
+						g.Retention[c].Active[k]++
+					}
+				}
+			}
+		}
+	}
+
+	// Servers.
+	byVersion := map[string][]time.Duration{}
+	for _, s := range p.sessions {
+		iv := s.interval
+		if iv == 0 {
+			iv = DefaultHeartbeat
+		}
+		if a.now-s.last <= int64(2*iv) {
+			g.ServersLive++
+			byVersion[valueOr(s.version)] = append(byVersion[valueOr(s.version)], s.uptime)
+		}
+	}
+	for v, ups := range byVersion {
+		g.Servers = append(g.Servers, ServerAgg{Version: v, Live: len(ups), MedianUptime: median(ups)})
+	}
+	sort.Slice(g.Servers, func(i, j int) bool {
+		if g.Servers[i].Live != g.Servers[j].Live {
+			return g.Servers[i].Live > g.Servers[j].Live
+		}
+		return g.Servers[i].Version < g.Servers[j].Version
+	})
+
+	// Funnel, in the declared order or by installs reaching each milestone.
+	steps := funnel
+	if len(steps) == 0 {
+		for m := range reachedBy {
+			steps = append(steps, m)
+		}
+		sort.Slice(steps, func(i, j int) bool {
+			if reachedBy[steps[i]] != reachedBy[steps[j]] {
+				return reachedBy[steps[i]] > reachedBy[steps[j]]
+			}
+			return steps[i] < steps[j]
+		})
+	}
+	g.Funnel = make([]FunnelAgg, len(steps))
+	gaps := make([][]time.Duration, len(steps))
+	for _, in := range inRange {
+		prev := int64(0)
+		for i, m := range steps {
+			t, ok := in.milestone(m)
+			if !ok || (i > 0 && t < prev) {
+				break
+			}
+			g.Funnel[i].Installs++
+			if i > 0 {
+				gaps[i] = append(gaps[i], time.Duration(t-prev))
+			}
+			prev = t
+		}
+	}
+	for i, m := range steps {
+		g.Funnel[i].Milestone = m
+		g.Funnel[i].Median = median(gaps[i])
+	}
+
+	// Errors.
+	for k, e := range p.errors {
+		ea := ErrorAgg{Type: k[0], Message: k[1], Reports: len(e.reports), Installs: len(e.installs), Versions: map[string]int{}}
+		for _, v := range e.installs {
+			ea.Versions[valueOr(v)]++
+		}
+		g.Errors = append(g.Errors, ea)
+	}
+	sort.Slice(g.Errors, func(i, j int) bool {
+		a, b := g.Errors[i], g.Errors[j]
+		if a.Installs != b.Installs {
+			return a.Installs > b.Installs
+		}
+		if a.Reports != b.Reports {
+			return a.Reports > b.Reports
+		}
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.Message < b.Message
+	})
+	return g
+}
+
+func (in *installAcc) milestone(name string) (int64, bool) {
+	for _, m := range in.ms {
+		if m.name == name {
+			return m.t, true
+		}
+	}
+	return 0, false
+}
+
+// median is the element ⌊n/2⌋ of the sorted values, zero for none.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
+
+// valueOr names a missing attribute value so that it still shows in a map.
+func valueOr(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
