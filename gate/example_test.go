@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/waymarkhq/waymark/gate"
 )
@@ -73,4 +74,23 @@ func ExampleNotice() {
 func ExampleEnvPrefix() {
 	fmt.Println(gate.EnvPrefix("acme-cli") + "_TELEMETRY")
 	// Output: ACME_CLI_TELEMETRY
+}
+
+// The saved choice is one word in the state dir's mode file.
+func ExampleParseSavedMode() {
+	for _, s := range []string{"on\n", " LOCAL ", "maybe"} {
+		m, ok := gate.ParseSavedMode(s)
+		fmt.Println(m, ok)
+	}
+	// Output:
+	// on true
+	// local true
+	// off false
+}
+
+// The first-run notice and the crash prompt appear only on a terminal.
+func ExampleIsTerminal() {
+	if gate.IsTerminal(os.Stderr.Fd()) {
+		fmt.Fprint(os.Stderr, gate.Notice("acme", ""))
+	}
 }

@@ -323,9 +323,10 @@ func (c *Client) status() Status {
 	}
 	rec, err := store.Recorded()
 	if err != nil {
-		st.Warnings = append(st.Warnings, err.Error())
+		st.Warnings = append(st.Warnings, export.Printable(err.Error(), 300))
 	}
 	for name, at := range rec {
+		name = export.Printable(name, 64) // the file is the disk's word, not ours
 		st.Milestones = append(st.Milestones, name)
 		st.ReachedAt[name] = at.UTC().Format(time.RFC3339)
 	}

@@ -544,30 +544,16 @@ func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue
 	return attrs
 }
 
-// osType maps GOOS to the semantic-convention os.type values.
+// osType is the os.type sent for goos (schema.OSType).
 func osType(goos string) string {
-	switch goos {
-	case "ios":
-		return "darwin"
-	case "illumos":
-		return "solaris"
-	case "android":
-		return "linux"
-	}
-	return goos
+	t, _ := schema.OSType(goos)
+	return t
 }
 
-// hostArch maps GOARCH to the semantic-convention host.arch values.
+// hostArch is the host.arch sent for goarch (schema.HostArch).
 func hostArch(goarch string) string {
-	switch goarch {
-	case "386":
-		return "x86"
-	case "arm":
-		return "arm32"
-	case "ppc64le", "ppc64":
-		return "ppc64"
-	}
-	return goarch
+	a, _ := schema.HostArch(goarch)
+	return a
 }
 
 // host is everything Waymark reads from the process, read through one value

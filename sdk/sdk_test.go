@@ -365,9 +365,11 @@ func TestHoldUntilNoticeKeepsEventsWithoutTerminal(t *testing.T) {
 	}
 	c.Shutdown(context.Background())
 
+	// A counted run shows the notice as it ends, before it looks at
+	// whether to upload.
 	h.stderrTerminal = func() bool { return true }
 	c2, _ := start(cfg, h)
-	defer c2.Shutdown(context.Background())
+	c2.Shutdown(context.Background())
 	if !c2.uploadAllowed() {
 		t.Fatal("upload still held after the notice was shown on a terminal")
 	}

@@ -113,12 +113,14 @@ func (c *Client) maybeDetach() {
 	exe, err := c.h.executable()
 	if err != nil {
 		c.note("uploader: %v", err)
+		c.spool.Maintain() // no uploader will keep the spool bounded
 		return
 	}
 	if isTestBinary(exe) {
 		// Re-running a test binary would run its tests again; events stay
 		// pending for a real run of the program.
 		c.note("uploader: not started from a Go test binary (%s)", filepath.Base(exe))
+		c.spool.Maintain()
 		return
 	}
 	var raw [16]byte
@@ -140,6 +142,7 @@ func (c *Client) maybeDetach() {
 	if _, err := export.StartDetached(exe, nil, env); err != nil {
 		c.dir.Remove(name)
 		c.note("uploader: %v", err)
+		c.spool.Maintain()
 	}
 }
 

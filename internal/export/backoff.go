@@ -65,18 +65,14 @@ func writeDeliveryState(d *statedir.Dir, st DeliveryState) error {
 	return nil
 }
 
-// Printable reduces text from the network or the disk to at most max bytes
+// Printable reduces text from the network or the disk to at most limit bytes
 // of printable text: control characters (escape sequences included),
 // bidirectional overrides and invalid UTF-8 become spaces or are dropped, so
 // nothing stored or shown can move a cursor, change a colour or reorder what
 // a terminal displays.
-func Printable(s string, max int) string {
+func Printable(s string, limit int) string {
 	var b strings.Builder
 	for _, r := range s {
-		if b.Len() >= max {
-			b.WriteString("…")
-			break
-		}
 		switch {
 		case r == utf8.RuneError:
 			b.WriteByte('?')
@@ -87,8 +83,19 @@ func Printable(s string, max int) string {
 		default:
 			b.WriteRune(r)
 		}
+		if b.Len() > limit+len("…") {
+			break // enough to cut: the rest can never be shown
+		}
 	}
-	return b.String()
+	out := b.String()
+	if len(out) <= limit {
+		return out
+	}
+	cut := max(0, limit-len("…"))
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "…"
 }
 
 // Due reports whether an upload may start at now: no backoff is recorded, it

@@ -1,4 +1,4 @@
-package exporter
+package export
 
 import (
 	"math"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 func TestNextBackoff(t *testing.T) {
@@ -40,18 +42,18 @@ func TestReadDeliveryStateRecovers(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, content := range []string{"", "{", "garbage\x00", `{"failures":"x"}`, `[]`, "null"} {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, deliveryFile), []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, string(statedir.Delivery)), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if st := ReadDeliveryState(dir); st != (DeliveryState{}) {
+		if st := ReadDeliveryState(statedir.New(dir)); st != (DeliveryState{}) {
 			t.Errorf("%q: %+v, want zero", content, st)
 		}
-		if !Due(dir, now) {
+		if !Due(statedir.New(dir), now) {
 			t.Errorf("%q: not due", content)
 		}
 	}
 	missing := filepath.Join(t.TempDir(), "missing")
-	if st := ReadDeliveryState(missing); st != (DeliveryState{}) || !Due(missing, now) {
+	if st := ReadDeliveryState(statedir.New(missing)); st != (DeliveryState{}) || !Due(statedir.New(missing), now) {
 		t.Fatalf("missing dir: %+v", st)
 	}
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
@@ -64,10 +66,10 @@ func TestDeliveryStateRoundTripAndDue(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	want := DeliveryState{Failures: 2, NextAttempt: now.Add(20 * time.Second), LastError: "boom",
 		LastSuccess: now.Add(-time.Hour), Delivered: 7, Dropped: 1}
-	if err := writeDeliveryState(dir, want); err != nil {
+	if err := writeDeliveryState(statedir.New(dir), want); err != nil {
 		t.Fatal(err)
 	}
-	if got := ReadDeliveryState(dir); got != want {
+	if got := ReadDeliveryState(statedir.New(dir)); got != want {
 		t.Fatalf("read %+v, want %+v", got, want)
 	}
 	for _, tc := range []struct {
@@ -79,12 +81,12 @@ func TestDeliveryStateRoundTripAndDue(t *testing.T) {
 		{now.Add(20 * time.Second), true},
 		{now.Add(time.Hour), true},
 	} {
-		if got := Due(dir, tc.at); got != tc.due {
+		if got := Due(statedir.New(dir), tc.at); got != tc.due {
 			t.Errorf("Due at %v = %v, want %v", tc.at.Sub(now), got, tc.due)
 		}
 	}
 	// A clock set back a day must not hold delivery off for a day.
-	if !Due(dir, now.Add(-24*time.Hour)) {
+	if !Due(statedir.New(dir), now.Add(-24*time.Hour)) {
 		t.Error("not due after the clock went back a day")
 	}
 }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package exporter
+package export
 
 // detachChild is exercised only on unix, where a session id can be checked.
 func detachChild(string) int { return 2 }

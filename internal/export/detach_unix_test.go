@@ -1,6 +1,6 @@
 //go:build unix
 
-package exporter
+package export
 
 import (
 	"encoding/json"
@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/waymarkhq/waymark/internal/fsx"
 )
 
 // detachReport is what the detached helper finds out about itself.
@@ -41,7 +39,8 @@ func detachChild(out string) int {
 	}
 	r.Cwd, _ = os.Getwd()
 	b, _ := json.Marshal(r)
-	if err := fsx.WriteFileAtomic(out, b, 0o600); err != nil {
+	// Written whole, then renamed, so the test never reads half a report.
+	if err := os.WriteFile(out+".tmp", b, 0o600); err != nil || os.Rename(out+".tmp", out) != nil {
 		return 1
 	}
 	return 0

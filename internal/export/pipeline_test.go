@@ -1,4 +1,4 @@
-package exporter
+package export
 
 import (
 	"bytes"
@@ -16,6 +16,9 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 var testResource = []attribute.KeyValue{
@@ -35,13 +38,13 @@ func TestPipelineSpoolsEventsWithOnlyOurResource(t *testing.T) {
 	failOnHandle(t)
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "canary.attr=CANARYRES")
 	t.Setenv("OTEL_SERVICE_NAME", "CANARYSVC")
-	sp := OpenSpool(filepath.Join(t.TempDir(), "spool"), SpoolOptions{})
+	sp := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{})
 	p, err := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp, Version: "0.1.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Shutdown(context.Background())
-	if err := p.Emit(EventMilestone, attribute.String("milestone.name", "first_run"), attribute.String("event.id", "e1")); err != nil {
+	if err := p.Emit(schema.EventMilestone, attribute.String("milestone.name", "first_run"), attribute.String("event.id", "e1")); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := sp.batch(Logs, 1<<20)
@@ -60,7 +63,7 @@ func TestPipelineSpoolsEventsWithOnlyOurResource(t *testing.T) {
 		t.Fatalf("resource has %d attributes, want exactly %d", n, len(testResource))
 	}
 	lr := rl.ScopeLogs[0].LogRecords[0]
-	if lr.EventName != EventMilestone || rl.ScopeLogs[0].Scope.Name != ScopeName {
+	if lr.EventName != schema.EventMilestone || rl.ScopeLogs[0].Scope.Name != ScopeName {
 		t.Fatalf("event %q scope %q", lr.EventName, rl.ScopeLogs[0].Scope.Name)
 	}
 	if len(lr.TraceId) != 0 || len(lr.SpanId) != 0 {
@@ -70,7 +73,7 @@ func TestPipelineSpoolsEventsWithOnlyOurResource(t *testing.T) {
 
 func TestPipelineMetricsAreDeltaAndEmptyCollectionsWriteNothing(t *testing.T) {
 	failOnHandle(t)
-	sp := OpenSpool(filepath.Join(t.TempDir(), "spool"), SpoolOptions{})
+	sp := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{})
 	p, err := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +109,7 @@ func TestPipelineMetricsAreDeltaAndEmptyCollectionsWriteNothing(t *testing.T) {
 }
 
 func TestPipelineHeartbeatMetrics(t *testing.T) {
-	sp := OpenSpool(filepath.Join(t.TempDir(), "spool"), SpoolOptions{})
+	sp := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{})
 	p, _ := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp})
 	p.AddHeartbeat(3 * time.Second)
 	p.AddHeartbeat(4 * time.Second)
@@ -145,12 +148,13 @@ func TestPipelineHeartbeatMetrics(t *testing.T) {
 
 func TestPipelineLocalAndDebug(t *testing.T) {
 	failOnHandle(t)
-	local := filepath.Join(t.TempDir(), "local.jsonl")
-	p, err := NewPipeline(Options{Resource: testResource, Destination: ToLocalLog, LocalLog: local})
+	state := t.TempDir()
+	local := filepath.Join(state, "local.jsonl")
+	p, err := NewPipeline(Options{Resource: testResource, Destination: ToLocalLog, LocalLog: statedir.New(state)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Emit(EventMilestone, attribute.String("milestone.name", "first_run"))
+	p.Emit(schema.EventMilestone, attribute.String("milestone.name", "first_run"))
 	p.AddMilestone("first_run")
 	p.FlushMetrics(context.Background())
 	b, err := os.ReadFile(local)
@@ -158,7 +162,7 @@ func TestPipelineLocalAndDebug(t *testing.T) {
 		t.Fatal(err)
 	}
 	var v EventView
-	if err := json.Unmarshal(bytes.TrimSpace(b), &v); err != nil || v.Event != EventMilestone || v.Attributes["milestone.name"] != "first_run" {
+	if err := json.Unmarshal(bytes.TrimSpace(b), &v); err != nil || v.Event != schema.EventMilestone || v.Attributes["milestone.name"] != "first_run" {
 		t.Fatalf("local log %q: %v", b, err)
 	}
 	if len(bytes.Split(bytes.TrimSpace(b), []byte("\n"))) != 1 {
@@ -167,7 +171,7 @@ func TestPipelineLocalAndDebug(t *testing.T) {
 
 	var out bytes.Buffer
 	d, _ := NewPipeline(Options{Resource: testResource, Destination: ToDebug, Debug: &out, Endpoint: "http://127.0.0.1:4318"})
-	d.Emit(EventUsage, attribute.String("event.id", "u1"))
+	d.Emit(schema.EventUsage, attribute.String("event.id", "u1"))
 	if !strings.Contains(out.String(), `"event":"waymark.usage"`) || !strings.Contains(out.String(), "app.installation.id") {
 		t.Fatalf("debug output %q", out.String())
 	}
@@ -178,31 +182,30 @@ func TestPipelineWriteErrorsReturnToCallerNotOTel(t *testing.T) {
 	failOnHandle(t)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
-	sp := OpenSpool(filepath.Join(file, "spool"), SpoolOptions{})
+	sp := OpenSpool(statedir.New(file), SpoolOptions{})
 	p, _ := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp})
-	if err := p.Emit(EventMilestone); err == nil {
+	if err := p.Emit(schema.EventMilestone); err == nil {
 		t.Fatal("Emit into an unwritable spool returned nil")
 	}
-	if err := p.Emit(EventUsage); err == nil {
+	if err := p.Emit(schema.EventUsage); err == nil {
 		t.Fatal("second failing Emit returned nil")
 	}
 }
 
 func TestEnvHazard(t *testing.T) {
-	lookup := func(env map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	}
-	if h := EnvHazard(lookup(nil)); h != "" {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	if h := EnvHazard(); h != "" {
 		t.Fatalf("clean env: %q", h)
 	}
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "missing-equals")
-	if h := EnvHazard(lookup(nil)); !strings.Contains(h, "OTEL_RESOURCE_ATTRIBUTES") {
+	if h := EnvHazard(); !strings.Contains(h, "OTEL_RESOURCE_ATTRIBUTES") {
 		t.Fatalf("malformed OTEL_RESOURCE_ATTRIBUTES: %q", h)
 	}
 }
 
 func TestPipelineBuildsProviderOnlyWhenUsed(t *testing.T) {
-	sp := OpenSpool(filepath.Join(t.TempDir(), "spool"), SpoolOptions{})
+	sp := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{})
 	p, _ := NewPipeline(Options{Resource: testResource, Destination: ToSpool, Spool: sp})
 	if p.lp != nil {
 		t.Fatal("provider built before any event")
@@ -213,7 +216,7 @@ func TestPipelineBuildsProviderOnlyWhenUsed(t *testing.T) {
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Emit(EventUsage); err == nil {
+	if err := p.Emit(schema.EventUsage); err == nil {
 		t.Fatal("Emit after Shutdown succeeded")
 	}
 	if st, _ := sp.Stat(); st.Pending != 0 {

@@ -332,7 +332,13 @@ func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) 
 	oldest := now.Add(-s.maxAge).UnixNano()
 	for _, name := range names {
 		if base, ok := statedir.SpoolTemp(name); ok {
-			if r, ok := parseEntryName(base); ok && now.UnixNano()-r.at < int64(staleTemp) {
+			at := int64(0)
+			if r, ok := parseEntryName(base); ok {
+				at = r.at
+			} else if fi, err := s.dir.SpoolEntryInfo(name); err == nil {
+				at = fi.ModTime().UnixNano() // a kind a newer version knows
+			}
+			if now.UnixNano()-at < int64(staleTemp) {
 				continue
 			}
 			junk = append(junk, name)

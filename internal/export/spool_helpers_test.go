@@ -1,4 +1,4 @@
-package exporter
+package export
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // Multi-process tests re-run this test binary with helperEnv naming a role;
@@ -29,7 +31,7 @@ func runHelper(role string) int {
 	switch role {
 	case "append":
 		// Append WAYMARK_HELPER_N entries tagged WAYMARK_HELPER_ID.
-		s := OpenSpool(os.Getenv("WAYMARK_HELPER_DIR"), SpoolOptions{Cap: 1 << 30})
+		s := OpenSpool(statedir.New(os.Getenv("WAYMARK_HELPER_DIR")), SpoolOptions{Cap: 1 << 30})
 		n, _ := strconv.Atoi(os.Getenv("WAYMARK_HELPER_N"))
 		id := os.Getenv("WAYMARK_HELPER_ID")
 		for i := range n {
@@ -41,7 +43,7 @@ func runHelper(role string) int {
 		return 0
 	case "append-loop":
 		// Append until killed.
-		s := OpenSpool(os.Getenv("WAYMARK_HELPER_DIR"), SpoolOptions{Cap: 1 << 30})
+		s := OpenSpool(statedir.New(os.Getenv("WAYMARK_HELPER_DIR")), SpoolOptions{Cap: 1 << 30})
 		payload := make([]byte, 4096)
 		for i := 0; ; i++ {
 			copy(payload, fmt.Sprintf("kill-%08d-", i))

@@ -1,4 +1,4 @@
-package exporter
+package export
 
 import (
 	"bytes"
@@ -15,12 +15,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 func TestSpoolRoundTrip(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "state", "spool")
+	state := t.TempDir()
+	dir := filepath.Join(state, "spool")
 	clk := newFakeClock()
-	s := OpenSpool(dir, SpoolOptions{Now: clk.Now})
+	s := OpenSpool(statedir.New(state), SpoolOptions{Now: clk.Now})
 	appends := []struct {
 		kind    Kind
 		sig     Signal
@@ -78,16 +81,22 @@ func TestSpoolRoundTrip(t *testing.T) {
 	if got := payloadsOf(t, s, Logs); len(got) != 0 {
 		t.Fatalf("after remove: %q", got)
 	}
+	if !s.HasPending() {
+		t.Fatal("HasPending = false with metrics entries left")
+	}
 	if err := s.Clear(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("Clear left the directory: %v", err)
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Fatalf("Clear left %q", names)
+	}
+	if s.HasPending() {
+		t.Fatal("HasPending = true after Clear")
 	}
 }
 
 func TestSpoolRejectsBadInput(t *testing.T) {
-	s := OpenSpool(t.TempDir(), SpoolOptions{})
+	s := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{})
 	for _, tc := range []struct {
 		kind Kind
 		sig  Signal
@@ -111,7 +120,13 @@ func TestSpoolRejectsBadInput(t *testing.T) {
 
 func TestSpoolOpenAndStatCreateNothing(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
-	s := OpenSpool(filepath.Join(state, "spool"), SpoolOptions{})
+	s := OpenSpool(statedir.New(state), SpoolOptions{})
+	if s.HasPending() {
+		t.Fatal("HasPending on a missing dir")
+	}
+	if err := s.Maintain(); err != nil {
+		t.Fatalf("Maintain on a missing dir: %v", err)
+	}
 	st, err := s.Stat()
 	if err != nil || st.Pending != 0 || st.Bytes != 0 {
 		t.Fatalf("Stat = %+v, %v; want empty", st, err)
@@ -127,11 +142,15 @@ func TestSpoolOpenAndStatCreateNothing(t *testing.T) {
 	}
 }
 
-func TestSpoolCapEvictsLowPriorityFirst(t *testing.T) {
+// Append never evicts (its cost must not depend on the spool's size);
+// Maintain, run by the uploader, brings the spool back under its cap by
+// dropping usage, heartbeat and metrics entries oldest-first before
+// milestones and error reports.
+func TestSpoolMaintainEvictsLowPriorityFirst(t *testing.T) {
 	const plen = 100
 	entry := int64(headerLen + plen)
 	clk := newFakeClock()
-	s := OpenSpool(t.TempDir(), SpoolOptions{Cap: 5 * entry, Now: clk.Now})
+	s := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{Cap: 5 * entry, Now: clk.Now})
 	add := func(kind Kind, name string) error {
 		clk.Add(time.Minute)
 		p := bytes.Repeat([]byte{'.'}, plen)
@@ -146,30 +165,34 @@ func TestSpoolCapEvictsLowPriorityFirst(t *testing.T) {
 		return out
 	}
 	steps := []struct {
-		kind    Kind
-		name    string
-		want    []string
-		wantErr bool
+		kind Kind
+		name string
+		want []string
 	}{
-		{KindMilestone, "m1", []string{"m1"}, false},
-		{KindHeartbeat, "h1", []string{"m1", "h1"}, false},
-		{KindUsage, "u1", []string{"m1", "h1", "u1"}, false},
-		{KindMilestone, "m2", []string{"m1", "h1", "u1", "m2"}, false},
-		{KindMetrics, "x1", []string{"m1", "h1", "u1", "m2", "x1"}, false},
-		// Full: each append now evicts the oldest low-priority entry...
-		{KindHeartbeat, "h2", []string{"m1", "u1", "m2", "x1", "h2"}, false},
-		{KindErrorReport, "e1", []string{"m1", "m2", "x1", "h2", "e1"}, false},
-		{KindMilestone, "m3", []string{"m1", "m2", "h2", "e1", "m3"}, false},
-		{KindMilestone, "m4", []string{"m1", "m2", "e1", "m3", "m4"}, false},
+		{KindMilestone, "m1", []string{"m1"}},
+		{KindHeartbeat, "h1", []string{"m1", "h1"}},
+		{KindUsage, "u1", []string{"m1", "h1", "u1"}},
+		{KindMilestone, "m2", []string{"m1", "h1", "u1", "m2"}},
+		{KindMetrics, "x1", []string{"m1", "h1", "u1", "m2", "x1"}},
+		// Full: each Maintain now evicts the oldest low-priority entry...
+		{KindHeartbeat, "h2", []string{"m1", "u1", "m2", "x1", "h2"}},
+		{KindErrorReport, "e1", []string{"m1", "m2", "x1", "h2", "e1"}},
+		{KindMilestone, "m3", []string{"m1", "m2", "h2", "e1", "m3"}},
+		{KindMilestone, "m4", []string{"m1", "m2", "e1", "m3", "m4"}},
 		// ...a low-priority entry never displaces a milestone...
-		{KindUsage, "u2", []string{"m1", "m2", "e1", "m3", "m4"}, true},
+		{KindUsage, "u2", []string{"m1", "m2", "e1", "m3", "m4"}},
 		// ...and milestones displace the oldest of their own tier.
-		{KindMilestone, "m5", []string{"m2", "e1", "m3", "m4", "m5"}, false},
+		{KindMilestone, "m5", []string{"m2", "e1", "m3", "m4", "m5"}},
 	}
-	for _, st := range steps {
-		err := add(st.kind, st.name)
-		if st.wantErr != errors.Is(err, ErrSpoolFull) {
-			t.Fatalf("append %s: err = %v, want ErrSpoolFull %v", st.name, err, st.wantErr)
+	for i, st := range steps {
+		if err := add(st.kind, st.name); err != nil {
+			t.Fatalf("append %s: %v; Append must not refuse an entry that fits the cap", st.name, err)
+		}
+		if got := held(); len(got) != min(i, 5)+1 || got[len(got)-1] != st.name {
+			t.Fatalf("after appending %s: spool holds %v; Append must only add", st.name, got)
+		}
+		if err := s.Maintain(); err != nil {
+			t.Fatalf("Maintain after %s: %v", st.name, err)
 		}
 		if got := held(); !slices.Equal(got, st.want) {
 			t.Fatalf("after %s: spool holds %v, want %v", st.name, got, st.want)
@@ -181,8 +204,9 @@ func TestSpoolCapEvictsLowPriorityFirst(t *testing.T) {
 }
 
 func TestSpoolEntryLargerThanCap(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "spool")
-	s := OpenSpool(dir, SpoolOptions{Cap: 64})
+	state := t.TempDir()
+	dir := filepath.Join(state, "spool")
+	s := OpenSpool(statedir.New(state), SpoolOptions{Cap: 64})
 	err := s.Append(KindMilestone, Logs, make([]byte, 64))
 	if !errors.Is(err, ErrSpoolFull) {
 		t.Fatalf("err = %v, want ErrSpoolFull", err)
@@ -196,9 +220,10 @@ func TestSpoolEntryLargerThanCap(t *testing.T) {
 }
 
 func TestSpoolMaxAge(t *testing.T) {
-	dir := t.TempDir()
+	state := t.TempDir()
+	dir := filepath.Join(state, "spool")
 	clk := newFakeClock()
-	s := OpenSpool(dir, SpoolOptions{MaxAge: 30 * 24 * time.Hour, Now: clk.Now})
+	s := OpenSpool(statedir.New(state), SpoolOptions{MaxAge: 30 * 24 * time.Hour, Now: clk.Now})
 	if err := s.Append(KindMilestone, Logs, []byte("old")); err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +244,14 @@ func TestSpoolMaxAge(t *testing.T) {
 	if err := s.Append(KindUsage, Logs, []byte("new")); err != nil {
 		t.Fatal(err)
 	}
+	if n := len(dirNames(t, dir)); n != 3 {
+		t.Fatalf("Append looked at the other entries: %d files, want 3 (the expired one is Maintain's to drop)", n)
+	}
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
 	if n := len(dirNames(t, dir)); n != 2 {
-		t.Fatalf("Append kept the expired entry: %d files, want 2", n)
+		t.Fatalf("Maintain kept the expired entry: %d files, want 2", n)
 	}
 	if got, want := payloadsOf(t, s, Logs), []string{"mid", "new"}; !slices.Equal(got, want) {
 		t.Fatalf("pending %q, want %q", got, want)
@@ -234,10 +265,14 @@ func TestSpoolMaxAge(t *testing.T) {
 	}
 }
 
-func TestSpoolSkipsAndRemovesDamagedFiles(t *testing.T) {
-	dir := t.TempDir()
+// Reading the spool removes the damaged entries Waymark wrote and the temp
+// files its crashed writers left, and never touches anything else in the
+// folder, whatever it is named.
+func TestSpoolSkipsDamagedAndLeavesForeignFiles(t *testing.T) {
+	state := t.TempDir()
+	dir := filepath.Join(state, "spool")
 	clk := newFakeClock()
-	s := OpenSpool(dir, SpoolOptions{Now: clk.Now})
+	s := OpenSpool(statedir.New(state), SpoolOptions{Now: clk.Now})
 	for _, p := range []string{"good-1", "good-2"} {
 		clk.Add(time.Second)
 		if err := s.Append(KindMilestone, Logs, []byte(p)); err != nil {
@@ -262,26 +297,38 @@ func TestSpoolSkipsAndRemovesDamagedFiles(t *testing.T) {
 	wrongKind := encodeEntry(KindUsage, Logs, []byte("a payload"))
 	wrongSig := encodeEntry(KindMilestone, Metrics, []byte("a payload"))
 	damaged := map[string][]byte{
-		named(1):    good[:len(good)-3], // truncated
-		named(2):    nil,                // zero length
-		named(3):    badCRC,
-		named(4):    badMagic,
-		named(5):    wrongKind, // header disagrees with the name
-		named(6):    wrongSig,
-		named(7):    append(bytes.Clone(good), 'x'), // longer than named
+		named(1):                       good[:len(good)-3], // truncated
+		named(2):                       nil,                // zero length
+		named(3):                       badCRC,
+		named(4):                       badMagic,
+		named(5):                       wrongKind, // header disagrees with the name
+		named(6):                       wrongSig,
+		named(7):                       append(bytes.Clone(good), 'x'), // longer than named
+		"." + named(9) + ".tmp-123456": good[:5],                       // a crashed writer's temp file
+	}
+	foreign := map[string][]byte{
 		"notes.txt": []byte("a foreign file"),
 		"0000000000000000-11-00000019-0000000000000000.spool.bak": good,
 		strings.ToUpper(named(8)):                                 good, // not canonical
-		"." + named(9) + ".tmp-123456":                            good[:5],
-		".garbage.tmp-1":                                          nil,
+		".garbage.tmp-1":                                          []byte("x"),
+		".notes.txt.tmp-1":                                        []byte("y"),
+		"spool":                                                   []byte("z"),
 	}
 	for name, data := range damaged {
+		write(name, data)
+	}
+	for name, data := range foreign {
 		write(name, data)
 	}
 	// An Append in progress elsewhere: its temp file must be left alone.
 	fresh := "." + entryName(clk.Now().UnixNano(), KindUsage, Logs, 40, 99) + ".tmp-777"
 	write(fresh, []byte("half"))
 	if err := os.Mkdir(filepath.Join(dir, "subdir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A directory named like an entry is not an entry either.
+	entryDir := named(10)
+	if err := os.Mkdir(filepath.Join(dir, entryDir), 0o700); err != nil {
 		t.Fatal(err)
 	}
 
@@ -296,17 +343,31 @@ func TestSpoolSkipsAndRemovesDamagedFiles(t *testing.T) {
 	if got, want := payloadsOf(t, s, Logs), []string{"good-1", "good-2"}; !slices.Equal(got, want) {
 		t.Fatalf("read %q, want %q", got, want)
 	}
-	left := dirNames(t, dir)
-	var want []string
-	for _, n := range left {
-		if n != fresh && n != "subdir" {
-			if _, ok := parseEntryName(n); !ok {
-				t.Errorf("left behind: %s", n)
+	checkForeign := func() {
+		t.Helper()
+		for name, data := range foreign {
+			got, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("foreign file %s: %q, %v; want it untouched", name, got, err)
 			}
-			want = append(want, n)
+		}
+		for _, d := range []string{"subdir", entryDir} {
+			if fi, err := os.Lstat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
+				t.Errorf("directory %s: %v; want it untouched", d, err)
+			}
 		}
 	}
-	if len(want) != 2 || !slices.Contains(left, fresh) || !slices.Contains(left, "subdir") {
+	checkForeign()
+	left := dirNames(t, dir)
+	var entries []string
+	for _, n := range left {
+		if _, ok := parseEntryName(n); ok && n != entryDir {
+			entries = append(entries, n)
+		} else if _, isForeign := foreign[n]; !isForeign && n != fresh && n != "subdir" && n != entryDir {
+			t.Errorf("left behind: %s", n)
+		}
+	}
+	if len(entries) != 2 || !slices.Contains(left, fresh) {
 		t.Fatalf("after reading, the dir holds %q", left)
 	}
 	if st, _ := s.Stat(); st.Pending != 2 {
@@ -314,9 +375,22 @@ func TestSpoolSkipsAndRemovesDamagedFiles(t *testing.T) {
 	}
 	// Once the temp file is old, it is a crash leftover and goes too.
 	clk.Add(2 * staleTemp)
-	payloadsOf(t, s, Logs)
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
 	if slices.Contains(dirNames(t, dir), fresh) {
 		t.Fatal("a stale temp file was kept")
+	}
+	// Clearing the spool (telemetry disable, reset) takes Waymark's entries
+	// and nothing else.
+	if err := s.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	checkForeign()
+	for _, n := range dirNames(t, dir) {
+		if _, isForeign := foreign[n]; !isForeign && n != "subdir" && n != entryDir {
+			t.Errorf("Clear left %s", n)
+		}
 	}
 }
 
@@ -350,8 +424,7 @@ func FuzzDecodeEntry(f *testing.F) {
 }
 
 func TestSpoolConcurrentGoroutines(t *testing.T) {
-	dir := t.TempDir()
-	s := OpenSpool(dir, SpoolOptions{Cap: 1 << 30})
+	s := OpenSpool(statedir.New(t.TempDir()), SpoolOptions{Cap: 1 << 30})
 	const workers, each = 8, 40
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -404,7 +477,7 @@ func TestSpoolConcurrentProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	dir := filepath.Join(t.TempDir(), "spool")
+	dir := t.TempDir()
 	const procs, each = 4, 50
 	var cmds []*exec.Cmd
 	var stderrs []*bytes.Buffer
@@ -420,7 +493,7 @@ func TestSpoolConcurrentProcesses(t *testing.T) {
 		stderrs = append(stderrs, &stderr)
 	}
 	// This process appends and reads alongside the children.
-	s := OpenSpool(dir, SpoolOptions{Cap: 1 << 30})
+	s := OpenSpool(statedir.New(dir), SpoolOptions{Cap: 1 << 30})
 	for i := range each {
 		if err := s.Append(KindUsage, Logs, fmt.Appendf(nil, "proc-parent-%d", i)); err != nil {
 			t.Fatal(err)

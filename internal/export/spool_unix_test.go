@@ -1,6 +1,6 @@
 //go:build unix
 
-package exporter
+package export
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // A writer killed at any instant must leave a spool that reads cleanly.
@@ -16,13 +18,14 @@ func TestSpoolSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	dir := filepath.Join(t.TempDir(), "spool")
+	state := t.TempDir()
+	dir := filepath.Join(state, "spool")
 	clk := newFakeClock()
 	clk.t = time.Now()
-	s := OpenSpool(dir, SpoolOptions{Cap: 1 << 30, Now: clk.Now})
+	s := OpenSpool(statedir.New(state), SpoolOptions{Cap: 1 << 30, Now: clk.Now})
 	total := 0
 	for round := range 3 {
-		cmd := helperCmd(t, "append-loop", "WAYMARK_HELPER_DIR="+dir)
+		cmd := helperCmd(t, "append-loop", "WAYMARK_HELPER_DIR="+state)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -70,6 +73,9 @@ func TestSpoolSurvivesSIGKILL(t *testing.T) {
 	}
 	// Any temp file the kills left is removed once it is clearly stale.
 	clk.Add(2 * staleTemp)
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
 	got := payloadsOf(t, s, Logs)
 	if len(got) != total {
 		t.Fatalf("read %d entries after cleanup, want %d", len(got), total)

@@ -1,8 +1,6 @@
-package exporter
+package export
 
 import (
-	"github.com/waymarkhq/waymark/internal/fsx"
-
 	"context"
 	"errors"
 	"net/http"
@@ -20,6 +18,8 @@ import (
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 func strAttr(k, v string) *commonpb.KeyValue {
@@ -86,7 +86,7 @@ func metricNames(t *testing.T, body []byte) []string {
 }
 
 type uploadFixture struct {
-	stateDir string
+	stateDir *statedir.Dir
 	spool    *Spool
 	clock    *fakeClock
 	rec      *recorder
@@ -96,14 +96,17 @@ type uploadFixture struct {
 
 func newUploadFixture(t *testing.T, status int) *uploadFixture {
 	t.Helper()
-	f := &uploadFixture{stateDir: t.TempDir(), clock: newFakeClock(), rec: &recorder{status: status}}
-	f.spool = OpenSpool(filepath.Join(f.stateDir, "spool"), SpoolOptions{Now: f.clock.Now})
+	f := &uploadFixture{stateDir: statedir.New(t.TempDir()), clock: newFakeClock(), rec: &recorder{status: status}}
+	f.spool = OpenSpool(f.stateDir, SpoolOptions{Now: f.clock.Now})
 	f.srv = httptest.NewServer(f.rec)
 	t.Cleanup(f.srv.Close)
 	f.up = &Uploader{StateDir: f.stateDir, Spool: f.spool, Sender: newSender(t, f.srv.URL, 2*time.Second),
 		Now: f.clock.Now, Rand: func() float64 { return 1 }}
 	return f
 }
+
+// spoolDir is the spool folder, for tests that look at the disk directly.
+func (f *uploadFixture) spoolDir() string { return filepath.Join(f.stateDir.Path(), "spool") }
 
 func (f *uploadFixture) addLogs(t *testing.T, ids ...string) {
 	t.Helper()
@@ -346,7 +349,7 @@ func TestUploaderSkipsCorruptEntries(t *testing.T) {
 	f := newUploadFixture(t, http.StatusOK)
 	f.addLogs(t, "a")
 	bad := entryName(f.clock.Now().UnixNano(), KindUsage, Logs, 40, 7)
-	if err := os.WriteFile(filepath.Join(f.spool.dir, bad), []byte("garbage"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(f.spoolDir(), bad), []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f.addLogs(t, "b")
@@ -357,7 +360,7 @@ func TestUploaderSkipsCorruptEntries(t *testing.T) {
 	if got := logIDs(t, f.rec.requests()[0].Body); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("sent %q", got)
 	}
-	if names := dirNames(t, f.spool.dir); len(names) != 0 {
+	if names := dirNames(t, f.spoolDir()); len(names) != 0 {
 		t.Fatalf("left %q", names)
 	}
 }
@@ -365,8 +368,8 @@ func TestUploaderSkipsCorruptEntries(t *testing.T) {
 func TestUploaderBadSetupIsAnErrorNotAPanic(t *testing.T) {
 	for _, u := range []*Uploader{
 		{},
-		{StateDir: t.TempDir()},
-		{StateDir: filepath.Join(t.TempDir(), "missing"), Spool: OpenSpool(t.TempDir(), SpoolOptions{}), Sender: newSender(t, "https://telemetry.acme.dev", 0)},
+		{StateDir: statedir.New(t.TempDir())},
+		{StateDir: statedir.New(filepath.Join(t.TempDir(), "missing")), Spool: OpenSpool(statedir.New(t.TempDir()), SpoolOptions{}), Sender: newSender(t, "https://telemetry.acme.dev", 0)},
 	} {
 		if _, err := u.Run(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
 			t.Errorf("Run(%+v) = %v, want an exporter error", u, err)
@@ -376,7 +379,7 @@ func TestUploaderBadSetupIsAnErrorNotAPanic(t *testing.T) {
 
 func TestUploaderConcurrentAppendsAreNotLost(t *testing.T) {
 	f := newUploadFixture(t, http.StatusOK)
-	f.spool = OpenSpool(f.spool.dir, SpoolOptions{Cap: 1 << 30})
+	f.spool = OpenSpool(f.stateDir, SpoolOptions{Cap: 1 << 30})
 	f.up.Spool = f.spool
 	var wg sync.WaitGroup
 	const n = 60
@@ -443,11 +446,11 @@ func TestUploaderRespectBackoffCountsOneOutageOnce(t *testing.T) {
 }
 
 func TestBusyWhileAnUploaderHoldsTheLock(t *testing.T) {
-	dir := t.TempDir()
+	dir := statedir.New(t.TempDir())
 	if Busy(dir) {
 		t.Fatal("busy with no uploader")
 	}
-	l, err := fsx.TryLock(filepath.Join(dir, uploadLock))
+	l, err := dir.TryLock(statedir.UploadLock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,6 +164,51 @@ func NoticeVersion(vendor string) string {
 // it; a marker 0.1.0 wrote describes exactly that.
 const schema010 = "bec0ec59a98e"
 
+// OSType maps Go's GOOS to the os.type Waymark sends (the semantic
+// conventions' names), and reports false for a GOOS it does not know.
+func OSType(goos string) (string, bool) {
+	switch goos {
+	case "ios":
+		return "darwin", true
+	case "illumos":
+		return "solaris", true
+	case "android":
+		return "linux", true
+	case "aix", "darwin", "dragonfly", "freebsd", "js", "linux", "netbsd", "openbsd", "plan9",
+		"solaris", "wasip1", "windows", "zos":
+		return goos, true
+	}
+	return goos, false
+}
+
+// HostArch maps Go's GOARCH to the host.arch Waymark sends, and reports
+// false for a GOARCH it does not know.
+func HostArch(goarch string) (string, bool) {
+	switch goarch {
+	case "386":
+		return "x86", true
+	case "arm":
+		return "arm32", true
+	case "ppc64le", "ppc64":
+		return "ppc64", true
+	case "amd64", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "riscv64", "s390x", "wasm":
+		return goarch, true
+	}
+	return goarch, false
+}
+
+// OSTypes lists every os.type value Waymark can send; the collector keeps
+// no other.
+func OSTypes() []string {
+	return []string{"aix", "darwin", "dragonfly", "freebsd", "js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
+}
+
+// HostArches lists every host.arch value Waymark can send; the collector
+// keeps no other.
+func HostArches() []string {
+	return []string{"x86", "amd64", "arm32", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "riscv64", "s390x", "wasm"}
+}
+
 // Keys returns the keys of attrs.
 func Keys(attrs []Attr) []string {
 	out := make([]string, len(attrs))

@@ -1,4 +1,4 @@
-package fsx
+package statedir
 
 import (
 	"bytes"
@@ -13,10 +13,10 @@ import (
 func TestWriteFileAtomicReplacesAndSetsMode(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "state.json")
-	if err := WriteFileAtomic(p, []byte("one"), 0o600); err != nil {
+	if err := writeFileAtomic(p, []byte("one"), 0o600, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(p, []byte("two"), 0o600); err != nil {
+	if err := writeFileAtomic(p, []byte("two"), 0o600, false); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(p)
@@ -37,22 +37,22 @@ func TestWriteFileAtomicReplacesAndSetsMode(t *testing.T) {
 
 func TestWriteFileAtomicMissingDir(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "nope", "x")
-	if err := WriteFileAtomic(p, []byte("x"), 0o600); err == nil {
+	if err := writeFileAtomic(p, []byte("x"), 0o600, true); err == nil {
 		t.Fatal("want error for missing directory")
 	}
 }
 
 func TestLockExcludes(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "lock")
-	l, err := TryLock(p)
+	l, err := tryLock(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := TryLock(p); !errors.Is(err, ErrLocked) {
+	if _, err := tryLock(p); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second TryLock: %v, want ErrLocked", err)
 	}
 	start := time.Now()
-	if _, err := LockWait(p, 30*time.Millisecond); !errors.Is(err, ErrLocked) {
+	if _, err := lockWait(p, 30*time.Millisecond); !errors.Is(err, ErrLocked) {
 		t.Fatalf("LockWait: %v, want ErrLocked", err)
 	}
 	if time.Since(start) < 30*time.Millisecond {
@@ -64,7 +64,7 @@ func TestLockExcludes(t *testing.T) {
 	if err := l.Unlock(); err != nil {
 		t.Fatalf("second Unlock: %v", err)
 	}
-	l2, err := LockWait(p, time.Second)
+	l2, err := lockWait(p, time.Second)
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}

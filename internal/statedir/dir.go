@@ -363,7 +363,7 @@ func (d *Dir) Lock(n Name, wait time.Duration) (*Lock, error) {
 	start := time.Now()
 	l, err := lockWait(d.join(string(n)), wait)
 	if d.budget != nil {
-		d.budget.spend(time.Since(start))
+		d.budget.refund(wait - time.Since(start))
 	}
 	return l, err
 }
@@ -392,18 +392,24 @@ type Budget struct {
 // NewBudget returns a Budget of total.
 func NewBudget(total time.Duration) *Budget { return &Budget{left: total} }
 
-// take returns how long the next wait may last.
+// take reserves the next wait: at most want, and no more than is left, so
+// waiters that overlap cannot each spend the whole budget.
 func (b *Budget) take(want time.Duration) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return max(0, min(want, b.left))
+	got := max(0, min(want, b.left))
+	b.left -= got
+	return got
 }
 
-// spend charges a wait.
-func (b *Budget) spend(d time.Duration) {
+// refund gives back the part of a reserved wait that was not used.
+func (b *Budget) refund(unused time.Duration) {
+	if unused <= 0 {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.left -= d
+	b.left += unused
 }
 
 // readDirN lists at most n entries of dir, in no particular order.

@@ -19,9 +19,12 @@ func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
 
 // openFile is openRegular, with the owner checked only when mine is set.
 func openFile(path string, flag int, perm os.FileMode, mine bool) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
+	// O_NOCTTY: a planted terminal device must never become the
+	// controlling terminal of a detached uploader.
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.EISDIR) {
+		// ELOOP on Linux and macOS, EMLINK on FreeBSD: a symlink.
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.EISDIR) {
 			return nil, fmt.Errorf("%w: %s is not a regular file: %v", ErrUnsafe, path, err)
 		}
 		return nil, err
@@ -29,6 +32,11 @@ func openFile(path string, flag int, perm os.FileMode, mine bool) (*os.File, err
 	fi, err := f.Stat()
 	if err == nil && (!fi.Mode().IsRegular() || mine && !ownedByMe(fi)) {
 		err = fmt.Errorf("%w: %s is not a regular file of this user", ErrUnsafe, path)
+	}
+	if err == nil && flag&(os.O_WRONLY|os.O_RDWR) != 0 && hardLinked(fi) {
+		// Written in place (appends, locks): a hard link would carry the
+		// write to another file.
+		err = fmt.Errorf("%w: %s has other hard links", ErrUnsafe, path)
 	}
 	if err != nil {
 		f.Close()
@@ -43,3 +51,8 @@ func ownedByMe(fi fs.FileInfo) bool {
 }
 
 func groupOrOtherWritable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o022 != 0 }
+
+func hardLinked(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink > 1
+}

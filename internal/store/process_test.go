@@ -1,4 +1,4 @@
-package milestones
+package store
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 // Environment variables that turn a run of the test binary into a child of
@@ -45,7 +47,7 @@ func runChild(dir, log, start string) error {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	s := New(dir, nil)
+	s := New(statedir.New(dir), nil)
 	// This test is about exclusion, not the timeout (TestLockBusy covers
 	// that): on a loaded machine a peer can be descheduled while holding the
 	// lock for more than the production second, and giving up is correct

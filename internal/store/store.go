@@ -50,8 +50,8 @@ func (s *Store) Dir() *statedir.Dir { return s.dir }
 
 // Prepare creates the state directory (mode 0700) if it does not exist and
 // proves that it is writable and that its lock file can be opened. Its error
-// says which directory and why ("milestones: state dir X is not writable:
-// …"), so the caller can turn telemetry off with that reason. A directory that
+// says which directory and why, so the caller can turn telemetry off with
+// that reason. A directory that
 // already exists keeps its permissions.
 func (s *Store) Prepare() error {
 	if s.dir == nil {

@@ -1,4 +1,4 @@
-package milestones
+package store
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/fsx"
+	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
@@ -30,7 +30,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 func newStore(t *testing.T) (*Store, *clock) {
 	t.Helper()
 	c := newClock()
-	return New(filepath.Join(t.TempDir(), "acme", "telemetry"), c.now), c
+	return New(statedir.New(filepath.Join(t.TempDir(), "acme", "telemetry")), c.now), c
 }
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -57,9 +57,9 @@ func counter(n *int) func() error { return func() error { *n++; return nil } }
 func TestReadOnlyCreatesNothing(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "acme", "telemetry")
-	s := New(dir, nil)
-	if s.Dir() != dir {
-		t.Fatalf("Dir() = %q", s.Dir())
+	s := New(statedir.New(dir), nil)
+	if s.Dir().Path() != dir {
+		t.Fatalf("Dir() = %q", s.Dir().Path())
 	}
 	check := func() {
 		t.Helper()
@@ -72,7 +72,7 @@ func TestReadOnlyCreatesNothing(t *testing.T) {
 		if m, err := s.Mode(); err != nil || m != "" {
 			t.Errorf("Mode = %q, %v", m, err)
 		}
-		if s.NoticeShown() {
+		if s.NoticeShown("v1") || s.NoticeShown(LegacyNotice) {
 			t.Error("NoticeShown = true")
 		}
 		if _, ok := s.LastClaim("usage"); ok {
@@ -94,8 +94,8 @@ func TestReadOnlyCreatesNothing(t *testing.T) {
 }
 
 func TestZeroDir(t *testing.T) {
-	s := New("", nil)
-	if _, ok := s.PeekDeviceID(); ok || s.NoticeShown() {
+	s := New(nil, nil)
+	if _, ok := s.PeekDeviceID(); ok || s.NoticeShown(LegacyNotice) {
 		t.Fatal("zero dir reports state")
 	}
 	if err := s.Prepare(); err == nil {
@@ -126,13 +126,13 @@ func TestPermissions(t *testing.T) {
 	if err := s.SetMode("local"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkNoticeShown(); err != nil {
+	if err := s.MarkNoticeShown("v1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Claim("usage", time.Hour, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{s.Dir(), filepath.Dir(s.Dir())} {
+	for _, d := range []string{s.dirPath(), filepath.Dir(s.dirPath())} {
 		fi, err := os.Stat(d)
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +142,7 @@ func TestPermissions(t *testing.T) {
 		}
 	}
 	want := map[string]bool{"device_id": true, "milestones.json": true, "mode": true, "notice_shown": true, "ticket-usage": true, "lock": true}
-	ents, err := os.ReadDir(s.Dir())
+	ents, err := os.ReadDir(s.dirPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +169,9 @@ func TestPrepareUnwritable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	writeFile(t, file, []byte("x"))
 	dir := filepath.Join(file, "telemetry")
-	s := New(dir, nil)
+	s := New(statedir.New(dir), nil)
 	err := s.Prepare()
-	if err == nil || !strings.HasPrefix(err.Error(), "milestones: state dir "+dir+" is not writable: ") {
+	if err == nil || !strings.Contains(err.Error(), "state dir "+dir+" is not writable: ") {
 		t.Fatalf("Prepare: %v; want a not-writable error naming %s", err, dir)
 	}
 	if _, _, err := s.DeviceID(); err == nil {
@@ -183,7 +183,7 @@ func TestPrepareUnwritable(t *testing.T) {
 	if err := s.SetMode("off"); err == nil {
 		t.Fatal("SetMode: want error")
 	}
-	if err := s.MarkNoticeShown(); err == nil {
+	if err := s.MarkNoticeShown("v1"); err == nil {
 		t.Fatal("MarkNoticeShown: want error")
 	}
 }
@@ -199,12 +199,12 @@ func TestPrepareReadOnlyDir(t *testing.T) {
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(s.Dir(), 0o500); err != nil {
+	if err := os.Chmod(s.dirPath(), 0o500); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(s.Dir(), 0o700) })
+	t.Cleanup(func() { os.Chmod(s.dirPath(), 0o700) })
 	err := s.Prepare()
-	if err == nil || !strings.Contains(err.Error(), s.Dir()+" is not writable") {
+	if err == nil || !strings.Contains(err.Error(), s.dirPath()+" is not writable") {
 		t.Fatalf("Prepare: %v; want not writable", err)
 	}
 }
@@ -215,7 +215,7 @@ func TestDeviceIDCreatedOnceAndStable(t *testing.T) {
 	if err != nil || !created || !uuidx.Valid(id) {
 		t.Fatalf("DeviceID = %q, %v, %v", id, created, err)
 	}
-	if got := readFile(t, filepath.Join(s.Dir(), "device_id")); got != id+"\n" {
+	if got := readFile(t, filepath.Join(s.dirPath(), "device_id")); got != id+"\n" {
 		t.Fatalf("device_id holds %q", got)
 	}
 	id2, created, err := New(s.Dir(), nil).DeviceID()
@@ -246,7 +246,7 @@ func TestDeviceIDRecovery(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newStore(t)
-			writeFile(t, filepath.Join(s.Dir(), "device_id"), []byte(tc.content))
+			writeFile(t, filepath.Join(s.dirPath(), "device_id"), []byte(tc.content))
 			peek, ok := s.PeekDeviceID()
 			if ok != (tc.keep != "") || peek != tc.keep {
 				t.Fatalf("PeekDeviceID = %q, %v", peek, ok)
@@ -264,7 +264,7 @@ func TestDeviceIDRecovery(t *testing.T) {
 			if !created || !uuidx.Valid(id) {
 				t.Fatalf("DeviceID = %q, created %v; want a new id", id, created)
 			}
-			if got := readFile(t, filepath.Join(s.Dir(), "device_id")); got != id+"\n" {
+			if got := readFile(t, filepath.Join(s.dirPath(), "device_id")); got != id+"\n" {
 				t.Fatalf("device_id holds %q after recovery", got)
 			}
 		})
@@ -301,7 +301,7 @@ func TestRecordOnce(t *testing.T) {
 	}
 	id, _ := s.PeekDeviceID()
 	want := `{"installation_id":"` + id + `","milestones":{"first_deploy":"2026-11-23T11:00:00Z","first_run":"2026-11-23T10:00:00Z"}}` + "\n"
-	if got := readFile(t, filepath.Join(s.Dir(), "milestones.json")); got != want {
+	if got := readFile(t, filepath.Join(s.dirPath(), "milestones.json")); got != want {
 		t.Fatalf("milestones.json = %s\nwant %s", got, want)
 	}
 	if _, err := s.Record("", nil); err == nil {
@@ -319,7 +319,7 @@ func TestRecordEmitError(t *testing.T) {
 	if got, err := s.Recorded(); err != nil || len(got) != 0 {
 		t.Fatalf("Recorded after failed emit = %v, %v", got, err)
 	}
-	if _, err := os.Stat(filepath.Join(s.Dir(), "milestones.json")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(s.dirPath(), "milestones.json")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("milestones.json written after failed emit: %v", err)
 	}
 	var n int
@@ -352,13 +352,13 @@ func TestRecordAfterReset(t *testing.T) {
 		t.Fatalf("Record after reset = %v, %v, emits %d", rec, err, n)
 	}
 	// The old id is nowhere on disk.
-	ents, _ := os.ReadDir(s.Dir())
+	ents, _ := os.ReadDir(s.dirPath())
 	for _, e := range ents {
-		if b, _ := os.ReadFile(filepath.Join(s.Dir(), e.Name())); strings.Contains(string(b), old) {
+		if b, _ := os.ReadFile(filepath.Join(s.dirPath(), e.Name())); strings.Contains(string(b), old) {
 			t.Errorf("%s still holds the old id", e.Name())
 		}
 	}
-	if got := readFile(t, filepath.Join(s.Dir(), "milestones.json")); !strings.Contains(got, id) {
+	if got := readFile(t, filepath.Join(s.dirPath(), "milestones.json")); !strings.Contains(got, id) {
 		t.Fatalf("milestones.json = %s, want the new id", got)
 	}
 }
@@ -387,9 +387,9 @@ func TestMilestonesRecovery(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newStore(t)
-			writeFile(t, filepath.Join(s.Dir(), "device_id"), []byte(id+"\n"))
+			writeFile(t, filepath.Join(s.dirPath(), "device_id"), []byte(id+"\n"))
 			if tc.name != "missing" {
-				writeFile(t, filepath.Join(s.Dir(), "milestones.json"), []byte(tc.content))
+				writeFile(t, filepath.Join(s.dirPath(), "milestones.json"), []byte(tc.content))
 			}
 			got, err := s.Recorded()
 			if len(got) != 0 || (err != nil) != tc.garbage {
@@ -416,10 +416,10 @@ func TestMilestonesRecovery(t *testing.T) {
 func TestMilestonesIntactNotCountedTwice(t *testing.T) {
 	const id = "0b4e3c1a-8f2d-4c6e-9a1b-2d3e4f5a6b7c"
 	s, _ := newStore(t)
-	writeFile(t, filepath.Join(s.Dir(), "device_id"), []byte(id+"\n"))
+	writeFile(t, filepath.Join(s.dirPath(), "device_id"), []byte(id+"\n"))
 	// Upper-case ids, an unreadable time and unknown members must not make
 	// a reached milestone count again.
-	writeFile(t, filepath.Join(s.Dir(), "milestones.json"), []byte(`{"installation_id":"`+strings.ToUpper(id)+
+	writeFile(t, filepath.Join(s.dirPath(), "milestones.json"), []byte(`{"installation_id":"`+strings.ToUpper(id)+
 		`","extra":true,"milestones":{"first_run":"yesterday","first_deploy":"2026-01-02T05:04:05+02:00"}}`))
 	got, err := s.Recorded()
 	if err == nil || !strings.Contains(err.Error(), "first_run") {
@@ -468,23 +468,23 @@ func TestLockBusy(t *testing.T) {
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := fsx.TryLock(filepath.Join(s.Dir(), "lock"))
+	l, err := statedir.New(s.dirPath()).TryLock(statedir.StateLock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
 	s.lockWait = 50 * time.Millisecond
 	start := time.Now()
-	if _, err := s.Record("first_run", func() error { t.Fatal("emit called without the lock"); return nil }); !errors.Is(err, fsx.ErrLocked) || !strings.Contains(err.Error(), "busy") {
+	if _, err := s.Record("first_run", func() error { t.Fatal("emit called without the lock"); return nil }); !errors.Is(err, statedir.ErrLocked) || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("Record with the lock held: %v", err)
 	}
-	if _, _, err := s.DeviceID(); !errors.Is(err, fsx.ErrLocked) {
+	if _, _, err := s.DeviceID(); !errors.Is(err, statedir.ErrLocked) {
 		t.Fatalf("DeviceID with the lock held: %v", err)
 	}
-	if _, err := s.Claim("usage", time.Hour, func() error { t.Fatal("fn called without the lock"); return nil }); !errors.Is(err, fsx.ErrLocked) {
+	if _, err := s.Claim("usage", time.Hour, func() error { t.Fatal("fn called without the lock"); return nil }); !errors.Is(err, statedir.ErrLocked) {
 		t.Fatalf("Claim with the lock held: %v", err)
 	}
-	if _, err := s.ResetDeviceID(); !errors.Is(err, fsx.ErrLocked) {
+	if _, err := s.ResetDeviceID(); !errors.Is(err, statedir.ErrLocked) {
 		t.Fatalf("ResetDeviceID with the lock held: %v", err)
 	}
 	if d := time.Since(start); d > 3500*time.Millisecond { // 4 × 50 ms, not 4 × 1 s
@@ -507,7 +507,7 @@ func TestMode(t *testing.T) {
 			t.Errorf("SetMode(%q): want error", bad)
 		}
 	}
-	if _, err := os.Stat(s.Dir()); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(s.dirPath()); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("a rejected SetMode created the dir")
 	}
 	for _, m := range []string{"off", "local", "on"} {
@@ -518,11 +518,11 @@ func TestMode(t *testing.T) {
 			t.Fatalf("Mode = %q, %v; want %q", got, err, m)
 		}
 	}
-	writeFile(t, filepath.Join(s.Dir(), "mode"), []byte("  weird value \r\n"))
+	writeFile(t, filepath.Join(s.dirPath(), "mode"), []byte("  weird value \r\n"))
 	if got, err := s.Mode(); got != "weird value" || err != nil {
 		t.Fatalf("Mode = %q, %v", got, err)
 	}
-	writeFile(t, filepath.Join(s.Dir(), "mode"), []byte(strings.Repeat("x", 4096)))
+	writeFile(t, filepath.Join(s.dirPath(), "mode"), []byte(strings.Repeat("x", 4096)))
 	if got, err := s.Mode(); got != "" || err == nil {
 		t.Fatalf("huge mode file: Mode = %q, %v; want an error", got, err)
 	}
@@ -530,23 +530,33 @@ func TestMode(t *testing.T) {
 
 func TestNotice(t *testing.T) {
 	s, c := newStore(t)
-	if s.NoticeShown() {
+	if s.NoticeShown("v1") || s.NoticeShown(LegacyNotice) {
 		t.Fatal("NoticeShown before marking")
 	}
-	if err := s.MarkNoticeShown(); err != nil {
+	if err := s.MarkNoticeShown("v1"); err != nil {
 		t.Fatal(err)
 	}
-	if !s.NoticeShown() || !New(s.Dir(), nil).NoticeShown() {
+	if !s.NoticeShown("v1") || !New(s.Dir(), nil).NoticeShown("v1") {
 		t.Fatal("NoticeShown false after marking")
 	}
-	if got := readFile(t, filepath.Join(s.Dir(), "notice_shown")); got != formatTime(c.now())+"\n" {
+	if got := readFile(t, filepath.Join(s.dirPath(), "notice_shown")); got != formatTime(c.now())+"\nv1\n" {
 		t.Fatalf("notice_shown = %q", got)
+	}
+	// A notice that now describes something else is shown again.
+	if s.NoticeShown("v2") || s.NoticeShown(LegacyNotice) {
+		t.Fatal("NoticeShown true for another version of the notice")
+	}
+	// A marker written by 0.1.0 holds a time alone: it stands for the notice
+	// of then, not for today's.
+	writeFile(t, filepath.Join(s.dirPath(), "notice_shown"), []byte(formatTime(c.now())+"\n"))
+	if !s.NoticeShown(LegacyNotice) || s.NoticeShown("v1") {
+		t.Fatal("a 0.1.0 marker is not read as the legacy notice")
 	}
 }
 
 func TestClaim(t *testing.T) {
 	const interval = 12 * time.Hour
-	ticket := func(s *Store) string { return filepath.Join(s.Dir(), "ticket-usage") }
+	ticket := func(s *Store) string { return filepath.Join(s.dirPath(), "ticket-usage") }
 	for _, tc := range []struct {
 		name    string
 		content string // "" means no ticket file
@@ -642,3 +652,6 @@ func TestClaimSequence(t *testing.T) {
 		}
 	}
 }
+
+// dirPath is the state dir's path, for tests that look at the disk directly.
+func (s *Store) dirPath() string { return s.dir.Path() }

@@ -10,9 +10,6 @@ import (
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
-// CacheFile is the name of the cache in the state dir.
-const CacheFile = "update.json"
-
 // maxCacheSize bounds what LoadCache reads: a valid cache is a manifest
 // (at most 64 KiB) and a few dozen times.
 const maxCacheSize = 256 << 10

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
@@ -23,10 +25,10 @@ func TestCacheRoundTrip(t *testing.T) {
 		AlertShown:  map[string]time.Time{"ACME-1": at.Add(time.Hour)},
 		UpdateShown: at.Add(2 * time.Hour),
 	}
-	if err := SaveCache(dir, want); err != nil {
+	if err := SaveCache(statedir.New(dir), want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadCache(dir)
+	got, err := LoadCache(statedir.New(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestCacheRoundTrip(t *testing.T) {
 		t.Fatalf("LoadCache = %+v\nwant %+v", got, want)
 	}
 	if runtime.GOOS != "windows" {
-		fi, err := os.Stat(filepath.Join(dir, CacheFile))
+		fi, err := os.Stat(filepath.Join(dir, string(statedir.UpdateCache)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,24 +46,24 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	// Saving again replaces the file and leaves no temporary behind.
 	want.UpdateShown = at.Add(48 * time.Hour)
-	if err := SaveCache(dir, want); err != nil {
+	if err := SaveCache(statedir.New(dir), want); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("state dir holds %d entries after two saves, want 1", len(entries))
 	}
-	if got, err := LoadCache(dir); err != nil || !got.UpdateShown.Equal(want.UpdateShown) {
+	if got, err := LoadCache(statedir.New(dir)); err != nil || !got.UpdateShown.Equal(want.UpdateShown) {
 		t.Errorf("LoadCache after resave = %+v, %v", got, err)
 	}
 }
 
 func TestCacheZero(t *testing.T) {
 	dir := t.TempDir()
-	if err := SaveCache(dir, Cache{}); err != nil {
+	if err := SaveCache(statedir.New(dir), Cache{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadCache(dir)
+	got, err := LoadCache(statedir.New(dir))
 	if err != nil || !reflect.DeepEqual(got, Cache{}) {
 		t.Fatalf("LoadCache of a zero cache = %+v, %v", got, err)
 	}
@@ -70,7 +72,7 @@ func TestCacheZero(t *testing.T) {
 func TestLoadCacheMissing(t *testing.T) {
 	dir := t.TempDir()
 	for _, d := range []string{dir, filepath.Join(dir, "does-not-exist")} {
-		c, err := LoadCache(d)
+		c, err := LoadCache(statedir.New(d))
 		if err != nil || !reflect.DeepEqual(c, Cache{}) {
 			t.Errorf("LoadCache(%s) = %+v, %v; want the zero Cache and no error", d, c, err)
 		}
@@ -96,10 +98,10 @@ func TestLoadCacheGarbage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, CacheFile), []byte(tc.content), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, string(statedir.UpdateCache)), []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c, err := LoadCache(dir)
+			c, err := LoadCache(statedir.New(dir))
 			if err == nil {
 				t.Fatalf("LoadCache = %+v, want an error", c)
 			}
@@ -116,17 +118,17 @@ func TestLoadCacheGarbage(t *testing.T) {
 func TestLoadCacheUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	// A directory where the file should be cannot be read as one.
-	if err := os.Mkdir(filepath.Join(dir, CacheFile), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, string(statedir.UpdateCache)), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := LoadCache(dir); err == nil || !reflect.DeepEqual(c, Cache{}) {
+	if c, err := LoadCache(statedir.New(dir)); err == nil || !reflect.DeepEqual(c, Cache{}) {
 		t.Fatalf("LoadCache = %+v, %v; want the zero Cache and an error", c, err)
 	}
 }
 
 func TestSaveCacheMissingDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "absent")
-	if err := SaveCache(dir, Cache{}); err == nil {
+	if err := SaveCache(statedir.New(dir), Cache{}); err == nil {
 		t.Fatal("SaveCache into a missing directory succeeded")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
 func TestNotices(t *testing.T) {
@@ -142,16 +144,16 @@ func TestNoticesPersisted(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	m, _ := Parse([]byte(`{"latest":"9.9.9","alerts":[{"id":"A1","affected":"<9.0.0","message":"m"}]}`))
-	if err := SaveCache(dir, Cache{FetchedAt: now, Manifest: m}); err != nil {
+	if err := SaveCache(statedir.New(dir), Cache{FetchedAt: now, Manifest: m}); err != nil {
 		t.Fatal(err)
 	}
 	run := func(at time.Time) []string {
-		c, err := LoadCache(dir)
+		c, err := LoadCache(statedir.New(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
 		lines := Notices(&c, "acme", "1.4.2", at)
-		if err := SaveCache(dir, c); err != nil {
+		if err := SaveCache(statedir.New(dir), c); err != nil {
 			t.Fatal(err)
 		}
 		return lines

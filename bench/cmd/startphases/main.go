@@ -3,8 +3,8 @@
 // process (the first call of everything is what a CLI pays, once per run):
 // one kind times sdk.Start and Shutdown as a whole, with telemetry on and
 // off; the other repeats the steps Start and Shutdown take in steady state
-// (nothing pending, usage ping not due) one by one, through the public
-// packages, and times each. It prints the median of each step. It judges
+// (nothing pending, usage ping not due) one by one, through the internal
+// packages sdk uses, and times each. It prints the median of each step. It judges
 // nothing: the budgets are exitcost's.
 //
 // Run it from the module root:
@@ -29,8 +29,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/waymarkhq/waymark/bench/internal/measure"
-	"github.com/waymarkhq/waymark/exporter"
-	"github.com/waymarkhq/waymark/milestones"
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/statedir"
+	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/sdk"
 )
 
@@ -49,12 +50,6 @@ func config() sdk.Config {
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == childArg {
 		child(os.Args[2])
-		return
-	}
-	if _, ok := os.LookupEnv("WAYMARK_UPLOAD_CHILD"); ok {
-		// A sample's detached uploader is this binary re-run: Start uploads
-		// and exits there.
-		sdk.Start(config())
 		return
 	}
 	runs := flag.Int("runs", 40, "fresh processes per kind of sample")
@@ -92,10 +87,12 @@ func child(kind string) {
 		c.Shutdown(context.Background())
 		sw.mark("Shutdown")
 	case "steps":
-		dir := os.Getenv("ACME_TELEMETRY_DIR")
-		exporter.EnvHazard(os.LookupEnv)
-		sw.mark("exporter.EnvHazard")
-		st := milestones.New(dir, time.Now)
+		dir := statedir.New(os.Getenv("ACME_TELEMETRY_DIR")).WithBudget(statedir.NewBudget(50 * time.Millisecond))
+		dir.Check()
+		sw.mark("statedir.Check")
+		export.EnvHazard()
+		sw.mark("export.EnvHazard")
+		st := store.New(dir, time.Now)
 		st.Prepare()
 		sw.mark("Store.Prepare")
 		st.DeviceID()
@@ -104,25 +101,27 @@ func child(kind string) {
 		sw.mark("Store.Recorded")
 		st.Recorded()
 		sw.mark("Store.Recorded(again)")
-		sp := exporter.OpenSpool(filepath.Join(dir, "spool"), exporter.SpoolOptions{Now: time.Now})
-		p, err := exporter.NewPipeline(exporter.Options{
+		sp := export.OpenSpool(dir, export.SpoolOptions{Now: time.Now})
+		p, err := export.NewPipeline(export.Options{
 			Resource:    []attribute.KeyValue{attribute.String("service.name", "acme")},
-			Destination: exporter.ToSpool, Spool: sp, Version: sdk.Version,
+			Destination: export.ToSpool, Spool: sp, Version: sdk.Version,
 		})
 		if err != nil {
 			os.Exit(1)
 		}
-		sw.mark("exporter.NewPipeline")
+		sw.mark("export.NewPipeline")
 		st.Claim("usage", 12*time.Hour, func() error { return nil })
 		sw.mark("Store.Claim(usage)")
 		p.FlushMetrics(context.Background())
 		sw.mark("Pipeline.FlushMetrics")
-		sp.Stat()
-		sw.mark("Spool.Stat")
-		exporter.Due(dir, time.Now())
-		sw.mark("exporter.Due")
-		exporter.Due(dir, time.Now())
-		sw.mark("exporter.Due(again)")
+		sp.HasPending()
+		sw.mark("Spool.HasPending")
+		export.Due(dir, time.Now())
+		sw.mark("export.Due")
+		export.Due(dir, time.Now())
+		sw.mark("export.Due(again)")
+		export.Busy(dir)
+		sw.mark("export.Busy")
 		p.Shutdown(context.Background())
 		sw.mark("Pipeline.Shutdown")
 	}

@@ -2,10 +2,13 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // Waymark's event names (SPEC §5).
@@ -61,21 +64,6 @@ const (
 	maxErrMessage   = 8192
 	maxProductLen   = 32
 	maxMilestoneLen = 64
-)
-
-// Go's operating systems and architectures, as GOOS and GOARCH and as the SDK reports them
-// (os.type and host.arch follow the semantic conventions: 386 is x86, arm is arm32).
-var (
-	knownOS = map[string]bool{
-		"aix": true, "android": true, "darwin": true, "dragonfly": true, "freebsd": true, "illumos": true,
-		"ios": true, "js": true, "linux": true, "netbsd": true, "openbsd": true, "plan9": true,
-		"solaris": true, "wasip1": true, "windows": true, "zos": true,
-	}
-	knownArch = map[string]bool{
-		"386": true, "x86": true, "amd64": true, "arm": true, "arm32": true, "arm64": true, "loong64": true,
-		"mips": true, "mips64": true, "mips64le": true, "mipsle": true, "ppc64": true, "ppc64le": true,
-		"riscv64": true, "s390x": true, "wasm": true,
-	}
 )
 
 // decoder turns raw records into events: it validates, interns strings and keeps the
@@ -151,11 +139,11 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		d.skip("service.name missing or not a product name")
 		return ev, false
 	}
-	if res.os != nil && !knownOS[string(res.os)] {
+	if res.os != nil && !slices.Contains(schema.OSTypes(), string(res.os)) {
 		d.skip("os.type not one of Go's")
 		return ev, false
 	}
-	if res.arch != nil && !knownArch[string(res.arch)] {
+	if res.arch != nil && !slices.Contains(schema.HostArches(), string(res.arch)) {
 		d.skip("host.arch not one of Go's")
 		return ev, false
 	}
