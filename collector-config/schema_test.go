@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,7 +21,7 @@ var (
 	uuidRE      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	serviceRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 	milestoneRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
-	versionRE   = regexp.MustCompile(`^[0-9A-Za-z.+_~:()!#%*,/;=?@^|{}\[\]-]{1,64}$`)
+	versionRE   = regexp.MustCompile(`^[0-9A-Za-z(][0-9A-Za-z.+_~:()-]{0,63}$`)
 	semverRE    = regexp.MustCompile(`^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(-[0-9A-Za-z.-]{1,32})?$`)
 	runtimeRE   = regexp.MustCompile(`^(go|devel )[0-9A-Za-z.+_:,/ -]{1,58}$`)
 
@@ -321,4 +324,59 @@ func checkMetric(t *testing.T, where string, m map[string]json.RawMessage) int {
 		}
 	}
 	return len(points)
+}
+
+// TestGoPlatformLists checks the os.type and host.arch lists (here and in ingest.yaml) against
+// this Go's own lists of GOOS and GOARCH values (internal/syslist), mapped as the SDK maps them
+// (osType and hostArch in sdk/sdk.go).
+func TestGoPlatformLists(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "src", "internal", "syslist", "syslist.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(name string, mapping map[string]string) []string {
+		i := strings.Index(string(src), "var "+name+" = map[string]bool{")
+		if i < 0 {
+			t.Fatalf("syslist.go has no %s", name)
+		}
+		body := string(src[i:])
+		body = body[:strings.Index(body, "}")]
+		var vals []string
+		for _, m := range regexp.MustCompile(`"([a-z0-9]+)":`).FindAllStringSubmatch(body, -1) {
+			v := m[1]
+			if mapped, ok := mapping[v]; ok {
+				v = mapped
+			}
+			if !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		slices.Sort(vals)
+		return vals
+	}
+	oses := list("KnownOS", map[string]string{"ios": "darwin", "illumos": "solaris", "android": "linux"})
+	arches := list("KnownArch", map[string]string{"386": "x86", "arm": "arm32", "ppc64le": "ppc64"})
+	yaml, err := os.ReadFile("ingest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key        string
+		want, here []string
+	}{{"os.type", oses, goOSTypes}, {"host.arch", arches, goHostArches}} {
+		if got := slices.Sorted(slices.Values(tc.here)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s list here %v, Go's %v", tc.key, got, tc.want)
+		}
+		m := regexp.MustCompile(`IsMatch\(resource.attributes\["` + regexp.QuoteMeta(tc.key) + `"\], "\^\(([a-z0-9|]+)\)`).FindSubmatch(yaml)
+		if m == nil {
+			t.Fatalf("ingest.yaml has no list for %s", tc.key)
+		}
+		if got := slices.Sorted(slices.Values(strings.Split(string(m[1]), "|"))); !slices.Equal(got, tc.want) {
+			t.Errorf("%s list in ingest.yaml %v, Go's %v", tc.key, got, tc.want)
+		}
+	}
 }
