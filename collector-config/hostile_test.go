@@ -51,7 +51,9 @@ func str(s string) *commonpb.AnyValue {
 	return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: s}}
 }
 
-func kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue { return &commonpb.KeyValue{Key: k, Value: v} }
+func kv(k string, v *commonpb.AnyValue) *commonpb.KeyValue {
+	return &commonpb.KeyValue{Key: k, Value: v}
+}
 
 // badValues are values of the wrong type or shape for any kept key, each holding a canary:
 // a map, an array, bytes, a value nested 40 deep, a path, an e-mail address, markup, escape
@@ -297,7 +299,9 @@ func hostileMetrics(now time.Time) []hostileCase {
 	counts := func(in otlpgen.Install, name string) *metricspb.MetricsData {
 		return otlpgen.MilestoneCounts(in, now.Add(-time.Minute), now, map[string]int64{name: 1})
 	}
-	metric := func(md *metricspb.MetricsData) *metricspb.Metric { return md.ResourceMetrics[0].ScopeMetrics[0].Metrics[0] }
+	metric := func(md *metricspb.MetricsData) *metricspb.Metric {
+		return md.ResourceMetrics[0].ScopeMetrics[0].Metrics[0]
+	}
 	point := func(md *metricspb.MetricsData) *metricspb.NumberDataPoint { return metric(md).GetSum().DataPoints[0] }
 
 	add("metric name", 1, func(in otlpgen.Install) *metricspb.MetricsData {
