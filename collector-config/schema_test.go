@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The schema of SPEC §5 as the stored files must show it, written a second time, in Go, as an
@@ -105,6 +106,9 @@ func checkSchema(t *testing.T, path, content string) int {
 	for sc.Scan() {
 		n++
 		where := fmt.Sprintf("%s:%d", path, n)
+		if !utf8.Valid(sc.Bytes()) {
+			t.Errorf("%s: invalid UTF-8 stored", where)
+		}
 		var line map[string]json.RawMessage
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			t.Errorf("%s: not JSON: %v", where, err)
