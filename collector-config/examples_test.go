@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/ptytest"
 )
 
 // scratchDir is a temporary directory removed at the end of the test without failing it: a
@@ -112,5 +114,45 @@ func TestExamples(t *testing.T) {
 	}
 	if _, err := strconv.Atoi(string(r.ServersLive)); err != nil {
 		t.Errorf("servers_live = %s, want an integer", r.ServersLive)
+	}
+}
+
+// TestExampleCrashReport is issue 9's seventh point for the one event TestExamples cannot
+// cause: the real acme, answered y on a pseudo-terminal, sends an error report exactly as the
+// SDK builds it, and the collector with ingest.yaml stores it (scrubbed, inside the schema).
+func TestExampleCrashReport(t *testing.T) {
+	collectorBinary(t)
+	acme := goBuild(t, "examples/cli", "acme")
+	c := startCollector(t, nil)
+	home := scratchDir(t)
+	cmd := exec.Command(acme, "crash", "deploy failed: password=hunter2 for carol@example.com")
+	cmd.Env = exampleEnv(c.Endpoint, home)
+	term, err := ptytest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !term.WaitFor("[y/N]", 20*time.Second) {
+		cmd.Process.Kill()
+		term.Wait()
+		t.Fatalf("no prompt on the terminal:\n%s", term.Output())
+	}
+	if err := term.Type("y\r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := term.Wait(); err == nil {
+		t.Fatalf("acme crash exited 0:\n%s", term.Output())
+	}
+	if !waitFor(30*time.Second, func() bool { return strings.Contains(c.stored(t), "waymark.error_report") }) {
+		t.Fatalf("no error report stored after 30 s\nacme:\n%s\ncollector:\n%s", term.Output(), c.output)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	stored := c.stored(t)
+	for _, want := range []string{"deploy failed: password=\u003credacted\u003e for \u003cemail\u003e", "exception.stacktrace", "goroutine"} {
+		if !strings.Contains(stored, want) && !strings.Contains(stored, strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(want)) {
+			t.Errorf("stored report lacks %q:\n%s", want, stored)
+		}
+	}
+	for path, content := range c.storedFiles(t) {
+		checkSchema(t, path, content)
 	}
 }

@@ -21,12 +21,17 @@ import (
 // promptWait bounds how long ReportPanics waits for an answer.
 const promptWait = 30 * time.Second
 
+// hostname is where a report's scrubber learns the host name to remove; a
+// variable so tests can replace it.
+var hostname = os.Hostname
+
 // ReportPanics, deferred at the top of main (or of a goroutine), catches a
-// panic, asks on a terminal "Send an anonymous error report to <product>?
-// [y/N]", sends a scrubbed report only on yes, and then panics again with the
-// same value so the program fails exactly as it would have (exit status 2).
-// Without a terminal it asks nothing and sends nothing. With telemetry off it
-// only re-panics.
+// panic, asks on a terminal "Send an error report to <product>? … [y/N]"
+// (saying what the report holds and what is removed from it), sends a
+// scrubbed report only on yes, and then panics again with the same value so
+// the program fails exactly as it would have (exit status 2). Without a
+// terminal it asks nothing and sends nothing. With telemetry off it only
+// re-panics.
 func (c *Client) ReportPanics() {
 	r := recover()
 	if r == nil {
@@ -50,7 +55,10 @@ func (c *Client) offerReport(r any, stack []byte) {
 		if !gate.IsTerminal(os.Stdin.Fd()) || !c.h.stderrTerminal() {
 			return
 		}
-		fmt.Fprintf(c.h.stderr, "%s crashed. Send an anonymous error report to %s? [y/N] ", c.cfg.Product, c.cfg.Product)
+		// The prompt promises what the scrubber does, nothing more: free
+		// text is scrubbed by rules, so the report is not called anonymous.
+		fmt.Fprintf(c.h.stderr, "%s crashed. Send an error report to %s? It holds the panic message and stack trace, "+
+			"with user and host names, paths, e-mail and IP addresses and secret-looking values removed. [y/N] ", c.cfg.Product, c.cfg.Product)
 		if !readYes(os.Stdin, promptWait) {
 			fmt.Fprintln(c.h.stderr, "No report sent.")
 			return
@@ -61,7 +69,8 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	s := scrub.New(home, name, "")
+	host, _ := hostname()
+	s := scrub.NewWith(scrub.Options{Home: home, User: name, Host: host, Environ: c.h.environ()})
 	eid, _ := uuidx.NewV4()
 	err := c.emit(schema.EventErrorReport,
 		attribute.String("event.id", eid),

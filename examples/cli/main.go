@@ -4,7 +4,7 @@
 //
 //	acme hello                 reaches first_run
 //	acme deploy                reaches first_deploy
-//	acme crash                 panics inside ReportPanics
+//	acme crash [TEXT]          panics inside ReportPanics (with TEXT, if given)
 //	acme telemetry status|enable|disable|local|reset [--json]
 //	acme --version
 package main
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/waymarkhq/waymark/sdk"
 )
@@ -50,7 +51,7 @@ func main() {
 
 func run(t *sdk.Client, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: acme hello|deploy|crash|telemetry|--version")
+		fmt.Fprintln(os.Stderr, "usage: acme hello|deploy|crash [TEXT]|telemetry|--version")
 		return 2
 	}
 	switch args[0] {
@@ -63,7 +64,7 @@ func run(t *sdk.Client, args []string) int {
 		sdk.Milestone("first_deploy")
 		fmt.Println("Deployed.")
 	case "crash":
-		crash(t)
+		crash(t, args[1:])
 	default:
 		fmt.Fprintf(os.Stderr, "acme: unknown command %q\n", args[0])
 		return 2
@@ -73,8 +74,13 @@ func run(t *sdk.Client, args []string) int {
 
 // crash fails the way a real bug would. ReportPanics asks (on a terminal)
 // whether to send a scrubbed report, then re-panics, so acme still exits 2.
-func crash(t *sdk.Client) {
+// Given text, it panics with that text instead, as a program that puts what
+// it was handling into its panic.
+func crash(t *sdk.Client, text []string) {
 	defer t.ReportPanics()
+	if len(text) > 0 {
+		panic(strings.Join(text, " "))
+	}
 	var m map[string]int
 	//lint:ignore SA5000 the crash is the point of this command
 	m["boom"]++ // assignment to entry in nil map

@@ -41,16 +41,36 @@ func containsHome(s, home string) bool {
 	return strings.Contains(norm(s), norm(home))
 }
 
-// userWord returns where user stands as a word in s, outside the
-// placeholders, or -1.
-func userWord(s, user string) int {
-	s = strings.NewReplacer(userMark, "\x00", emailMark, "\x00", ipMark, "\x00", redactedMark, "\x00", truncatedMark, "\x00").Replace(s)
-	for i := 0; i+len(user) <= len(s); i++ {
-		if (i == 0 || !isWord(s[i-1])) && (i+len(user) == len(s) || !isWord(s[i+len(user)])) && strings.EqualFold(s[i:i+len(user)], user) {
+// stripMarks removes the placeholders this package writes, so that what is
+// left is only the input's own text.
+func stripMarks(s string) string {
+	return strings.NewReplacer(userMark, "\x00", hostMark, "\x00", emailMark, "\x00", ipMark, "\x00", redactedMark, "\x00", truncatedMark, "\x00").Replace(s)
+}
+
+// wordAt returns where word stands as a word in s, without case, outside
+// the placeholders, or -1.
+func wordAt(s, word string) int {
+	s = stripMarks(s)
+	for i := 0; i+len(word) <= len(s); i++ {
+		if (i == 0 || !isWord(s[i-1])) && (i+len(word) == len(s) || !isWord(s[i+len(word)])) && strings.EqualFold(s[i:i+len(word)], word) {
 			return i
 		}
 	}
 	return -1
+}
+
+// fuzzSecret turns arbitrary bytes into a secret-looking value: 6 to 24 of
+// [A-Za-z0-9].
+func fuzzSecret(raw string) string {
+	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b strings.Builder
+	for i := 0; i < len(raw) && b.Len() < 24; i++ {
+		b.WriteByte(alnum[int(raw[i])%len(alnum)])
+	}
+	for b.Len() < 6 {
+		b.WriteByte('Z')
+	}
+	return b.String()
 }
 
 func FuzzString(f *testing.F) {
@@ -59,8 +79,13 @@ func FuzzString(f *testing.F) {
 	f.Add(`C:\Users\Bob\x C:/users/bob/y "C:\\Users\\bob"`, "Bob", `\`, uint8(2))
 	f.Add("https://bob:pw@h/bob?x=bob#bob file:///home/bob", "bob", "", uint8(3))
 	f.Add("/home//bob ~/home/bob /HOME/BOB/ <user>bob</user>", "user", "bob", uint8(4))
+	f.Add("password=x Bearer abcdefgh1 eyJabcdefgh.eyJx.y 4111 1111 1111 1111 AKIAIOSFODNN7EXAMPLE", "carol", " ", uint8(5))
+	f.Add("-----BEGIN RSA PRIVATE KEY-----\nabc https://hooks.slack.com/a/b /Users/Carol Jones/x", "jones", "=", uint8(6))
 	f.Fuzz(func(t *testing.T, text, rawUser, sep string, form uint8) {
 		user := fuzzUser(rawUser)
+		host := "hq" + strings.ToLower(fuzzUser(sep+rawUser)) + ".corp.example"
+		short, _, _ := strings.Cut(host, ".")
+		secret := fuzzSecret(rawUser + text)
 		var home, root string
 		switch form % 4 {
 		case 0:
@@ -73,8 +98,9 @@ func FuzzString(f *testing.F) {
 			home, root = "/var/lib/"+user+"/home", ""
 		}
 		// Sprinkle the canaries through the input.
-		in := text + sep + home + "/" + text + sep + user + sep + strings.ToUpper(home) + text
-		s := New(home, user, root)
+		in := text + sep + home + "/" + text + sep + user + sep + strings.ToUpper(home) + text +
+			sep + host + sep + strings.ToUpper(short) + sep + secret + text + secret
+		s := NewWith(Options{Home: home, User: user, ModuleRoot: root, Host: host, Environ: []string{"ACME_API_TOKEN=" + secret}})
 		for _, input := range []string{text, in} {
 			out := s.String(input)
 			if len(out) > MaxLen {
@@ -83,8 +109,16 @@ func FuzzString(f *testing.F) {
 			if containsHome(out, home) {
 				t.Fatalf("home %q survived in %q (input %q)", home, out, input)
 			}
-			if i := userWord(out, user); i >= 0 {
+			if i := wordAt(out, user); i >= 0 {
 				t.Fatalf("user %q survived at %d in %q (input %q)", user, i, out, input)
+			}
+			for _, h := range []string{host, short} {
+				if i := wordAt(out, h); i >= 0 {
+					t.Fatalf("host %q survived at %d in %q (input %q)", h, i, out, input)
+				}
+			}
+			if strings.Contains(stripMarks(out), secret) {
+				t.Fatalf("secret %q survived in %q (input %q)", secret, out, input)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"net/netip"
+	"sort"
 	"strings"
 )
 
@@ -16,6 +17,7 @@ const (
 // The placeholders that replace what is removed.
 const (
 	userMark      = "<user>"
+	hostMark      = "<host>"
 	emailMark     = "<email>"
 	ipMark        = "<ip>"
 	redactedMark  = "<redacted>"
@@ -26,7 +28,48 @@ const (
 // concurrent use.
 type Scrubber struct {
 	home, user, moduleRoot string
+	// hosts holds the host name and its first label, when they are worth
+	// looking for; secrets the values to redact, longest first.
+	hosts   []string
+	secrets []string
 }
+
+// Options is what a Scrubber looks for beyond what it finds by shape. The
+// caller reads each once, from the process it runs in; any may be empty.
+type Options struct {
+	// Home is the home directory; it becomes "~" wherever it is spelled.
+	Home string
+	// User is the user name; it becomes "<user>" wherever it stands as a word.
+	User string
+	// ModuleRoot is the directory of the program's source; paths in it
+	// become relative to it.
+	ModuleRoot string
+	// Host is the host name (os.Hostname). It and its first label ("build-7"
+	// of "build-7.corp.example.com") become "<host>" wherever they stand as
+	// words, without case. Names shorter than three bytes are ignored.
+	Host string
+	// Environ is the process's environment, as "NAME=value" strings
+	// (os.Environ). The value of every variable whose name holds TOKEN,
+	// SECRET, KEY, PASSWORD, PASSWD, AUTH or CREDENTIAL (in any case) becomes
+	// "<redacted>" wherever it appears, if it is at least six bytes long
+	// (shorter values are too often common words). Other variables are not
+	// kept.
+	Environ []string
+}
+
+// secretNames are the parts of an environment variable name that mark its
+// value as a secret.
+var secretNames = [...]string{"TOKEN", "SECRET", "KEY", "PASSWORD", "PASSWD", "AUTH", "CREDENTIAL"}
+
+const (
+	// minSecret and maxSecret bound the length of an environment value that
+	// is looked for; maxSecrets bounds how many.
+	minSecret  = 6
+	maxSecret  = 4 << 10
+	maxSecrets = 256
+	// minHost is the shortest host name or label looked for.
+	minHost = 3
+)
 
 // New returns a Scrubber for the given home directory, user name and module
 // root, which the caller reads once (for example from os.UserHomeDir,
@@ -36,8 +79,14 @@ type Scrubber struct {
 // would turn every home path into a relative one). A user name is trimmed of
 // leading and trailing punctuation, and ignored if shorter than two bytes.
 func New(home, user, moduleRoot string) *Scrubber {
-	s := &Scrubber{home: cleanRoot(home), moduleRoot: cleanRoot(moduleRoot)}
-	s.user = strings.TrimFunc(strings.TrimSpace(user), func(r rune) bool {
+	return NewWith(Options{Home: home, User: user, ModuleRoot: moduleRoot})
+}
+
+// NewWith returns a Scrubber for o. Home, User and ModuleRoot are treated as
+// New treats them; see Options for Host and Environ.
+func NewWith(o Options) *Scrubber {
+	s := &Scrubber{home: cleanRoot(o.Home), moduleRoot: cleanRoot(o.ModuleRoot)}
+	s.user = strings.TrimFunc(strings.TrimSpace(o.User), func(r rune) bool {
 		return r < 0x80 && !isWord(byte(r))
 	})
 	if len(s.user) < 2 {
@@ -46,48 +95,111 @@ func New(home, user, moduleRoot string) *Scrubber {
 	if s.home != "" && s.moduleRoot != "" && hasRoot(s.home, s.moduleRoot) {
 		s.moduleRoot = ""
 	}
+	host := strings.Trim(strings.TrimSpace(o.Host), ".")
+	if len(host) >= minHost {
+		s.hosts = append(s.hosts, host)
+		if short, _, ok := strings.Cut(host, "."); ok && len(short) >= minHost {
+			s.hosts = append(s.hosts, short)
+		}
+	}
+	s.secrets = secretValues(o.Environ)
 	return s
+}
+
+// secretValues returns the values of environ's secret-looking variables
+// that are worth looking for, without duplicates, longest first.
+func secretValues(environ []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		value = strings.TrimSpace(value)
+		if !ok || len(value) < minSecret || len(value) > maxSecret || seen[value] || !secretName(name) {
+			continue
+		}
+		seen[value] = true
+		out = append(out, value)
+		if len(out) == maxSecrets {
+			break
+		}
+	}
+	// Longest first, so that a value holding another is removed whole.
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// secretName reports whether an environment variable's name marks its value
+// as a secret.
+func secretName(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, part := range secretNames {
+		if strings.Contains(upper, part) {
+			return true
+		}
+	}
+	return false
 }
 
 // String returns in scrubbed, at most MaxLen bytes long (a longer result is
 // cut at a word boundary and ends in "\n<truncated>"; input beyond 64 KiB is
 // not looked at). In order:
 //
+//   - the values of the secret-looking environment variables (Options)
+//     become "<redacted>", wherever they appear;
+//   - PEM private-key blocks ("-----BEGIN … PRIVATE KEY-----" to the
+//     matching END line, or to the end of the text) become "<redacted>";
 //   - paths in the module root become module-relative
 //     ("/home/bob/src/acme/internal/x.go:12" → "internal/x.go:12");
 //   - other absolute paths, Unix or Windows, with either separator and
 //     including those under the home directory, keep only their base name
 //     ("/opt/build/x/foo.go:12" → "foo.go:12", `C:\Users\bob\x.txt` →
-//     "x.txt"); the home directory alone becomes "~";
+//     "x.txt"); the home directory alone becomes "~", and so does another
+//     user's home folder (/home/…, /Users/…, C:\Users\…), also when the
+//     folder's name holds spaces ("/home/carol jones/a.txt" → "a.txt");
 //   - URLs lose their userinfo, query and fragment, and an IP host
-//     ("https://u:p@10.0.0.1/a?t=1" → "https://<ip>/a"); a file URL keeps
+//     ("https://u:p@10.0.0.1/a?t=1" → "https://<ip>/a"); a webhook URL (a
+//     host or path segment naming a hook, or Discord) loses its path from
+//     the hook on ("https://hooks.slack.com/<redacted>"); a file URL keeps
 //     only its base name;
+//   - credentials become "<redacted>": the value after "Bearer" or "Basic",
+//     the value of a key=value or key: value pair whose key names a secret
+//     (password, passwd, pwd, secret, token, api key, access key, private
+//     key, credential, auth, cookie), JSON Web Tokens, AWS access key ids,
+//     and card numbers (13 to 19 digits, spaces or dashes between them,
+//     that pass the Luhn check);
 //   - e-mail addresses become "<email>", IPv4 and IPv6 addresses "<ip>";
 //   - runs of 32 or more characters from the base64 (or URL-safe base64)
 //     alphabet that look random (all hex, or a mix of letters and digits
 //     that changes character class often) become "<redacted>";
 //   - whatever still spells the home directory becomes "~", compared without
 //     case and with / and \ alike;
-//   - the user name, without case, wherever it stands as a word or path
-//     element, becomes "<user>".
+//   - the user name and the host name (full and short), without case,
+//     wherever they stand as a word or path element, become "<user>" and
+//     "<host>".
 //
 // Function names, file:line of base names and goroutine headers of a Go
 // stack trace are left as they are; on a frame's file line ("\t<file>:<n>")
 // the whole file name goes, even when it holds spaces ("C:/Program Files/…").
 // Elsewhere a path ends at white space, so the part of a path after a space
-// may remain, relative and without the home directory or user name.
+// may remain, relative and without the home directory, user or host name.
 func (s *Scrubber) String(in string) string {
 	text := cut(in, maxInput, "")
+	text = replaceSecrets(text, s.secrets)
+	text = removePrivateKeys(text)
 	text = replaceRoot(text, s.moduleRoot, true)
 	text = replaceRoot(text, s.home, false)
 	var b strings.Builder
 	b.Grow(len(text))
 	scan(text, findAll, &b)
 	text = b.String()
-	// Neither step can bring back what the other removed; the check that
-	// a further round changes nothing is cheap insurance.
+	// No step can bring back what another removed; the check that a
+	// further round changes nothing is cheap insurance.
 	for range 3 {
-		next := replaceUser(removeHome(text, s.home), s.user)
+		next := replaceWord(removeHome(text, s.home), s.user, userMark)
+		for _, h := range s.hosts {
+			next = replaceWord(next, h, hostMark)
+		}
+		next = replaceSecrets(next, s.secrets)
 		if next == text {
 			break
 		}
@@ -267,13 +379,13 @@ func removeHome(s, home string) string {
 	}
 }
 
-// replaceUser replaces user, compared without case, wherever it stands as a
-// word, skipping the placeholders this package writes.
-func replaceUser(s, user string) string {
-	if user == "" {
+// replaceWord replaces word, compared without case, wherever it stands as a
+// word, by mark, skipping the placeholders this package writes.
+func replaceWord(s, word, mark string) string {
+	if word == "" {
 		return s
 	}
-	n := len(user)
+	n := len(word)
 	var b strings.Builder
 	last := 0
 	for i := 0; i+n <= len(s); i++ {
@@ -283,11 +395,11 @@ func replaceUser(s, user string) string {
 				continue
 			}
 		}
-		if (i > 0 && isWord(s[i-1])) || (i+n < len(s) && isWord(s[i+n])) || !strings.EqualFold(s[i:i+n], user) {
+		if (i > 0 && isWord(s[i-1])) || (i+n < len(s) && isWord(s[i+n])) || !strings.EqualFold(s[i:i+n], word) {
 			continue
 		}
 		b.WriteString(s[last:i])
-		b.WriteString(userMark)
+		b.WriteString(mark)
 		last = i + n
 		i += n - 1
 	}
@@ -298,9 +410,92 @@ func replaceUser(s, user string) string {
 	return b.String()
 }
 
+// replaceSecrets replaces every occurrence of each secret (longest first) by
+// "<redacted>", leaving the placeholders this package writes as they are.
+func replaceSecrets(s string, secrets []string) string {
+	for _, secret := range secrets {
+		var b strings.Builder
+		last := 0
+		for p := 0; ; {
+			k := strings.Index(s[p:], secret)
+			if k < 0 {
+				break
+			}
+			k += p
+			if end := markAround(s, k); end > 0 {
+				p = end
+				continue
+			}
+			b.WriteString(s[last:k])
+			b.WriteString(redactedMark)
+			last = k + len(secret)
+			p = last
+		}
+		if last > 0 {
+			b.WriteString(s[last:])
+			s = b.String()
+		}
+	}
+	return s
+}
+
+// markAround returns where the placeholder that holds s[k] ends, or 0 when
+// s[k] is in none.
+func markAround(s string, k int) int {
+	for j := k; j >= 0 && k-j < len(redactedMark); j-- {
+		if s[j] == '<' {
+			if n := markAt(s, j); n > 0 && j+n > k {
+				return j + n
+			}
+		}
+	}
+	return 0
+}
+
+// removePrivateKeys replaces each PEM private-key block, from its BEGIN line
+// to its END line or, when that is missing, to the end of s, by
+// "<redacted>".
+func removePrivateKeys(s string) string {
+	const begin, end, tail = "-----BEGIN ", "-----END ", "PRIVATE KEY-----"
+	var b strings.Builder
+	last, from := 0, 0
+	for {
+		i := strings.Index(s[from:], begin)
+		if i < 0 {
+			break
+		}
+		i += from
+		label := i + len(begin)
+		// The label is upper-case words ("RSA PRIVATE KEY", "ENCRYPTED
+		// PRIVATE KEY", "OPENSSH PRIVATE KEY").
+		j := label
+		for j < len(s) && j-label < 64 && (s[j] >= 'A' && s[j] <= 'Z' || isDigit(s[j]) || s[j] == ' ') {
+			j++
+		}
+		if !strings.HasSuffix(s[label:j], "PRIVATE KEY") || !strings.HasPrefix(s[j:], "-----") {
+			from = label
+			continue
+		}
+		stop := len(s)
+		if k := strings.Index(s[j:], end); k >= 0 {
+			if t := strings.Index(s[j+k:], tail); t >= 0 {
+				stop = j + k + t + len(tail)
+			}
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redactedMark)
+		last, from = stop, stop
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
 // markAt returns the length of the placeholder at s[i:], or 0.
 func markAt(s string, i int) int {
-	for _, m := range [...]string{userMark, emailMark, ipMark, redactedMark} {
+	for _, m := range [...]string{userMark, hostMark, emailMark, ipMark, redactedMark} {
 		if strings.HasPrefix(s[i:], m) {
 			return len(m)
 		}
@@ -315,7 +510,8 @@ const (
 	findEmail
 	findIP
 	findToken
-	findAll = findURL | findPath | findEmail | findIP | findToken
+	findSecret // credentials: see (*scanner).secret
+	findAll    = findURL | findPath | findEmail | findIP | findToken | findSecret
 )
 
 // scanner finds the things String removes. Each is tried where a word may
@@ -328,6 +524,8 @@ type scanner struct {
 	noURL   int
 	noEmail int
 	noToken int
+	noPair  int
+	noJWT   int
 }
 
 // scan writes s to b with what find names replaced.
@@ -353,6 +551,11 @@ func (sc *scanner) at(i int) int {
 			return n
 		}
 	}
+	if sc.find&findSecret != 0 {
+		if n := sc.secret(i); n > 0 {
+			return n
+		}
+	}
 	if sc.find&findPath != 0 {
 		if n := sc.path(i); n > 0 {
 			return n
@@ -370,6 +573,12 @@ func (sc *scanner) at(i int) int {
 		}
 		if n > 0 {
 			sc.b.WriteString(ipMark)
+			return n
+		}
+	}
+	if sc.find&findSecret != 0 {
+		if n := cardNumber(sc.s, i); n > 0 {
+			sc.b.WriteString(redactedMark)
 			return n
 		}
 	}
@@ -435,21 +644,35 @@ func (sc *scanner) url(i int) int {
 		sc.b.WriteString(ipMark)
 		sc.b.WriteString(port)
 	} else {
-		scan(auth, findEmail|findIP|findToken, sc.b)
+		scan(auth, findEmail|findIP|findToken|findSecret, sc.b)
 	}
 	if k := strings.IndexAny(tail, "?#"); k >= 0 {
 		tail = tail[:k]
 	}
+	// A webhook's path is its secret (Slack's hooks.slack.com/services/…,
+	// Discord's /api/webhooks/…): it goes from the hook on.
+	hook := isHook(host) || strings.Contains(strings.ToLower(host), "discord")
+	segs := strings.Split(tail, "/")
 	// Segment by segment, so that a token in the path does not take the
 	// whole path with it.
-	for k, seg := range strings.Split(tail, "/") {
+	for k, seg := range segs {
 		if k > 0 {
 			sc.b.WriteByte('/')
 		}
-		scan(seg, findEmail|findIP|findToken, sc.b)
+		if hook && k > 0 {
+			if seg != "" || k < len(segs)-1 {
+				sc.b.WriteString(redactedMark)
+			}
+			break
+		}
+		scan(seg, findEmail|findIP|findToken|findSecret, sc.b)
+		hook = hook || isHook(seg)
 	}
 	return e - i
 }
+
+// isHook reports whether a URL's host or path segment names a (web)hook.
+func isHook(s string) bool { return strings.Contains(strings.ToLower(s), "hook") }
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -483,8 +706,15 @@ func (sc *scanner) path(i int) int {
 		return 0
 	}
 	e := frameFileEnd(s, i)
+	folder := -1 // where a home folder's name ends, if the path is in one
 	if e < 0 {
 		e = body
+		if end, spaced := homeFolder(s, body); end > 0 {
+			folder = end
+			if spaced {
+				e = end
+			}
+		}
 		for e < len(s) && !pathStop(s[e]) {
 			e++
 		}
@@ -500,8 +730,58 @@ func (sc *scanner) path(i int) int {
 	if s[i] == '\\' && !strings.HasPrefix(p, `\\`) && strings.Count(p, `\`)+strings.Count(p, "/") < 2 {
 		return 0
 	}
+	if folder > 0 && i+len(strings.TrimRight(p, `/\`)) <= folder {
+		// Someone's home folder itself: its name is the user's.
+		sc.b.WriteByte('~')
+		return e - i
+	}
 	sc.writeBase(p)
 	return e - i
+}
+
+// homeFolder returns where the name of a user's home folder ends when
+// s[body:] is the inside of an absolute path in one (home/<name>,
+// Users/<name>), or 0. Such a name may hold spaces ("Carol Jones"): spaced
+// tells that the name runs over spaces to a separator on the same line.
+func homeFolder(s string, body int) (end int, spaced bool) {
+	j := body
+	for j < len(s) && isSep(s[j]) {
+		j++
+	}
+	switch {
+	case hasFoldPrefix(s[j:], "home"):
+		j += len("home")
+	case hasFoldPrefix(s[j:], "users"):
+		j += len("users")
+	default:
+		return 0, false
+	}
+	if j >= len(s) || !isSep(s[j]) {
+		return 0, false
+	}
+	for j < len(s) && isSep(s[j]) {
+		j++
+	}
+	start := j
+	for j < len(s) && !pathStop(s[j]) && !isSep(s[j]) {
+		j++
+	}
+	if j == start {
+		return 0, false
+	}
+	// Over spaces, up to 64 bytes, to a separator before the line ends.
+	for k := j; k < len(s) && k-start <= 64; k++ {
+		switch c := s[k]; {
+		case isSep(c):
+			if strings.TrimRight(s[start:k], " ") != s[start:k] {
+				return j, false
+			}
+			return k, k > j
+		case c != ' ' && pathStop(c):
+			return j, false
+		}
+	}
+	return j, false
 }
 
 // frameFileEnd returns where the file name ends when s[i:] is the file line
@@ -728,4 +1008,233 @@ func looksRandom(t string) bool {
 		}
 	}
 	return kinds >= 2 && changes*5 >= len(t)*2
+}
+
+// secretKeys are the parts of a key that make its value a secret in a
+// key=value or key: value pair, lower case.
+var secretKeys = [...]string{"password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key",
+	"accesskey", "access_key", "access-key", "privatekey", "private_key", "private-key", "credential", "auth", "cookie"}
+
+// awsKeyPrefixes start AWS access key ids (AKIA…) and other AWS unique ids.
+var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"}
+
+func isKeyChar(c byte) bool          { return isAlnum(c) || c == '_' || c == '-' }
+func isB64URL(c byte) bool           { return isAlnum(c) || c == '_' || c == '-' }
+func isCredChar(c byte) bool         { return isAlnum(c) || strings.IndexByte("._~+/=-", c) >= 0 }
+func isBlank(c byte) bool            { return c == ' ' || c == '\t' }
+func valueStop(c byte) bool          { return c <= ' ' || c == 0x7f || strings.IndexByte(",;&)]}\"'<>", c) >= 0 }
+func hasFoldPrefix(s, p string) bool { return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) }
+
+// secret matches a credential at s[i:] and writes it with the secret part
+// replaced: the value after "Bearer " or "Basic " (8 characters or more), a
+// key=value or key: value pair whose key names a secret (the value quoted
+// or up to white space or punctuation), a JSON Web Token, or an AWS key id.
+func (sc *scanner) secret(i int) int {
+	s := sc.s
+	for _, scheme := range [...]string{"bearer", "basic"} {
+		if !hasFoldPrefix(s[i:], scheme) {
+			continue
+		}
+		j := i + len(scheme)
+		k := j
+		for k < len(s) && isBlank(s[k]) {
+			k++
+		}
+		e := k
+		for e < len(s) && isCredChar(s[e]) {
+			e++
+		}
+		if k > j && e-k >= 8 && (e == len(s) || !isWord(s[e])) {
+			sc.b.WriteString(s[i:k])
+			sc.b.WriteString(redactedMark)
+			return e - i
+		}
+	}
+	if n := sc.jwt(i); n > 0 {
+		sc.b.WriteString(redactedMark)
+		return n
+	}
+	if n := awsKey(s, i); n > 0 {
+		sc.b.WriteString(redactedMark)
+		return n
+	}
+	return sc.pair(i)
+}
+
+// pair matches key=value or key: value (also "key": "value") where the key
+// names a secret, and writes the key with the value replaced.
+func (sc *scanner) pair(i int) int {
+	s := sc.s
+	if i < sc.noPair {
+		return 0
+	}
+	j := i
+	for j < len(s) && isKeyChar(s[j]) {
+		j++
+	}
+	key := strings.ToLower(s[i:j])
+	named := false
+	for _, k := range secretKeys {
+		if strings.Contains(key, k) {
+			named = true
+			break
+		}
+	}
+	if !named {
+		sc.noPair = j
+		return 0
+	}
+	k := j
+	if k < len(s) && (s[k] == '"' || s[k] == '\'') {
+		k++
+	}
+	for k < len(s) && isBlank(s[k]) {
+		k++
+	}
+	if k >= len(s) || (s[k] != '=' && s[k] != ':') || strings.HasPrefix(s[k:], "://") {
+		sc.noPair = j
+		return 0
+	}
+	k++
+	for k < len(s) && isBlank(s[k]) {
+		k++
+	}
+	v, e := k, k
+	if e < len(s) && (s[e] == '"' || s[e] == '\'') {
+		q := s[e]
+		e++
+		for e < len(s) && s[e] != q && s[e] != '\n' && e-v < 1024 {
+			if s[e] == '\\' && e+1 < len(s) {
+				e++
+			}
+			e++
+		}
+		if e < len(s) && s[e] == q {
+			e++
+		}
+	} else {
+		for e < len(s) && !valueStop(s[e]) {
+			e++
+		}
+	}
+	if e == v {
+		sc.noPair = j
+		return 0
+	}
+	if hasFoldPrefix(s[v:], "bearer ") || hasFoldPrefix(s[v:], "basic ") {
+		// "Authorization: Bearer …": the scheme stays, its value goes.
+		sc.b.WriteString(s[i:v])
+		return v - i
+	}
+	sc.b.WriteString(s[i:v])
+	if s[v] == '"' || s[v] == '\'' {
+		sc.b.WriteByte(s[v])
+		sc.b.WriteString(redactedMark)
+		if e-1 > v && s[e-1] == s[v] {
+			sc.b.WriteByte(s[v])
+		}
+	} else {
+		sc.b.WriteString(redactedMark)
+	}
+	return e - i
+}
+
+// jwt matches a JSON Web Token: "eyJ…" and one or two more dot-separated
+// base64url parts.
+func (sc *scanner) jwt(i int) int {
+	s := sc.s
+	if i < sc.noJWT || !strings.HasPrefix(s[i:], "eyJ") {
+		return 0
+	}
+	j := i
+	for j < len(s) && isB64URL(s[j]) {
+		j++
+	}
+	if j-i < 8 || j >= len(s) || s[j] != '.' {
+		sc.noJWT = j
+		return 0
+	}
+	k := j + 1
+	for k < len(s) && isB64URL(s[k]) {
+		k++
+	}
+	if k-j-1 < 4 {
+		sc.noJWT = j
+		return 0
+	}
+	if k < len(s) && s[k] == '.' {
+		k++
+		for k < len(s) && isB64URL(s[k]) {
+			k++
+		}
+	}
+	return k - i
+}
+
+// awsKey returns the length of an AWS access key id at s[i:] (a known
+// four-letter prefix and 16 upper-case letters or digits), or 0.
+func awsKey(s string, i int) int {
+	const n = 20
+	if len(s)-i < n || (i+n < len(s) && isWord(s[i+n])) {
+		return 0
+	}
+	prefix := false
+	for _, p := range awsKeyPrefixes {
+		if strings.HasPrefix(s[i:], p) {
+			prefix = true
+			break
+		}
+	}
+	if !prefix {
+		return 0
+	}
+	for k := i + 4; k < i+n; k++ {
+		if !(s[k] >= 'A' && s[k] <= 'Z' || isDigit(s[k])) {
+			return 0
+		}
+	}
+	return n
+}
+
+// cardNumber returns the length of a payment card number at s[i:]: 13 to 19
+// digits, single spaces or dashes allowed between them, passing the Luhn
+// check, and not part of a longer number; or 0.
+func cardNumber(s string, i int) int {
+	if !isDigit(s[i]) || i > 0 && (s[i-1] == '.' || s[i-1] == '-') {
+		return 0
+	}
+	var digits [20]byte
+	n, j, end := 0, i, i
+	for j < len(s) && n < len(digits) {
+		if isDigit(s[j]) {
+			digits[n] = s[j] - '0'
+			n++
+			j++
+			end = j
+			continue
+		}
+		if (s[j] == ' ' || s[j] == '-') && j+1 < len(s) && isDigit(s[j+1]) && j > i {
+			j++
+			continue
+		}
+		break
+	}
+	if n < 13 || n > 19 || end < len(s) && (isWord(s[end]) || s[end] == '.' && end+1 < len(s) && isDigit(s[end+1])) {
+		return 0
+	}
+	sum := 0
+	for k := 0; k < n; k++ {
+		d := int(digits[n-1-k])
+		if k%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	if sum%10 != 0 {
+		return 0
+	}
+	return end - i
 }

@@ -1,6 +1,7 @@
 package scrub
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,8 @@ func TestStringCases(t *testing.T) {
 	mac := New("/Users/bob", "bob", "")
 	win := New(`C:\Users\Bob`, "Bob", `C:\Users\Bob\src\acme`)
 	none := New("", "", "")
+	host := NewWith(Options{Host: "build-7.corp.example.com."})
+	env := NewWith(Options{Environ: []string{"GITHUB_TOKEN=ghp_short1", "my_api_key= k3y-value ", "HOME=/root", "EDITOR=vim", "SHORT_TOKEN=abc", "NOEQUALS"}})
 	for _, tc := range []struct {
 		name string
 		s    *Scrubber
@@ -84,13 +87,50 @@ func TestStringCases(t *testing.T) {
 		{"hex digest", none, "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256 <redacted>"},
 		{"github token", none, "token=ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "token=<redacted>"},
 		{"base64 with padding", none, "key: c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==!", "key: <redacted>!"},
-		{"jwt", none, "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-			"Bearer <redacted>.<redacted>.<redacted>"},
+		{"jwt after bearer", none, "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+			"Bearer <redacted>"},
+		{"jwt alone", none, "token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c end", "token <redacted> end"},
+		{"short jwt", none, "jwt=x eyJhbGciOi.eyJzdWIi.c2ln!", "jwt=x <redacted>!"},
 		{"uuid", none, "id 123e4567-e89b-12d3-a456-426614174000", "id <redacted>"},
 		{"lowercase alnum key", none, "k 7f3kq9z2m4x8c1v6b5n0p7r3t9w2y4u8", "k <redacted>"},
 		{"short hex stays", none, "0xc000012345 +0x1d {0x4a2e80?, 0x5c3a10?}", "0xc000012345 +0x1d {0x4a2e80?, 0x5c3a10?}"},
 		{"long identifiers stay", none, "TestParseVersionPrereleaseOrderingRules com/SomeOrganisation/SomeRepository/internal/subpackage internal_update_manifest_test_helpers",
 			"TestParseVersionPrereleaseOrderingRules com/SomeOrganisation/SomeRepository/internal/subpackage internal_update_manifest_test_helpers"},
+		// host names, full and short
+		{"host full and short", host, "dial build-7.corp.example.com:443 from build-7 (BUILD-7) on build-7s", "dial <host>:443 from <host> (<host>) on build-7s"},
+		{"host in a url", host, "GET https://build-7.corp.example.com/x failed", "GET https://<host>/x failed"},
+		{"host in a path", host, "/srv/build-7/x.log and Users/build-7/y", "x.log and Users/<host>/y"},
+		// credentials
+		{"bearer", none, "Authorization: Bearer abc123def456 sent", "Authorization: Bearer <redacted> sent"},
+		{"basic", none, "Authorization: basic dXNlcjpwYXNz", "Authorization: basic <redacted>"},
+		{"basic as a word", none, "basic setup done", "basic setup done"},
+		{"password pair", none, "connect: password=hunter2 user=bob", "connect: password=<redacted> user=bob"},
+		{"secret colon", none, "secret: s3cr3t, next", "secret: <redacted>, next"},
+		{"json secret", none, `{"client_secret": "a b c", "id": 1}`, `{"client_secret": "<redacted>", "id": 1}`},
+		{"env style", none, "DB_PASSWORD=p@ss:w0rd GITHUB_TOKEN=ghp_x1", "DB_PASSWORD=<redacted> GITHUB_TOKEN=<redacted>"},
+		{"struct print", none, "{AccessToken:ya29.a0Af Expiry:2025} map[api_key:k1]", "{AccessToken:<redacted> Expiry:2025} map[api_key:<redacted>]"},
+		{"secret-named files stay", none, "\tauth.go:42 +0x1d\n\ttoken_test.go:12", "\tauth.go:42 +0x1d\n\ttoken_test.go:12"},
+		{"aws keys", none, "id AKIAIOSFODNN7EXAMPLE key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.", "id <redacted> key <redacted>."},
+		{"pem block", none, "before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----\nafter", "before\n<redacted>\nafter"},
+		{"pem block cut", none, "k: -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE", "k: <redacted>"},
+		{"public key stays", none, "-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----"},
+		{"card numbers", none, "cards 4111 1111 1111 1111, 4111-1111-1111-1111 and 5500005555555559.", "cards <redacted>, <redacted> and <redacted>."},
+		{"not card numbers", none, "4111111111111112 1234567890123 v4111111111111111 2024-01-02 12:00", "4111111111111112 1234567890123 v4111111111111111 2024-01-02 12:00"},
+		// webhook URLs, userinfo, query tokens
+		{"slack webhook", none, "post https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx failed", "post https://hooks.slack.com/<redacted> failed"},
+		{"discord webhook", none, "https://discord.com/api/webhooks/123456789012345678/AbC-dEf_123", "https://discord.com/<redacted>"},
+		{"webhook path", none, "https://ci.example.com/hooks/build/abc123?x=1", "https://ci.example.com/hooks/<redacted>"},
+		{"url userinfo", none, "https://deploy:pw@git.example.com/r.git", "https://git.example.com/r.git"},
+		{"url query token", none, "https://api.example.com/v1/items?access_token=abc&x=1 done", "https://api.example.com/v1/items done"},
+		// another user's home, with spaces
+		{"windows home with space", none, `open C:\Users\Carol Jones\AppData\Roaming\x.txt: denied`, `open x.txt: denied`},
+		{"linux home with space", none, "cat /home/carol jones/notes.txt", "cat notes.txt"},
+		{"mac home with space", none, "/Users/Carol Jones/Desktop/a.txt and /Users/Carol Jones/", "a.txt and ~"},
+		{"home folder alone", none, "open /home/dave: denied", "open ~: denied"},
+		{"quoted windows home with space", none, `"C:\\Users\\Carol Jones\\x.txt"`, `"x.txt"`},
+		// secret-looking environment variables
+		{"env secret values", env, "token ghp_short1 and k3y-value, abc, vim in /opt/k3y-value/x", "token <redacted> and <redacted>, abc, vim in opt<redacted>x"},
+		{"env secret in a struct", env, "{Name:acme Token:ghp_short1 Editor:vim}", "{Name:acme Token:<redacted> Editor:vim}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.s.String(tc.in); got != tc.want {
@@ -249,8 +289,13 @@ func TestLengthCap(t *testing.T) {
 
 // TestLinear feeds inputs built to make a naive scanner quadratic.
 func TestLinear(t *testing.T) {
-	s := New("/home/bob", "bob", "/home/bob/src")
-	for _, unit := range []string{"a-", "a.", "a+", "1.", "a:", "/", `\`, "a@", "~/", "/home/bob", "ab", "a-b.c@", "0:"} {
+	var environ []string
+	for i := range maxSecrets {
+		environ = append(environ, fmt.Sprintf("K%d_TOKEN=%s%d", i, strings.Repeat("a", maxSecret-8), i))
+	}
+	s := NewWith(Options{Home: "/home/bob", User: "bob", ModuleRoot: "/home/bob/src", Host: "build-7.example.com", Environ: environ})
+	for _, unit := range []string{"a-", "a.", "a+", "1.", "a:", "/", `\`, "a@", "~/", "/home/bob", "ab", "a-b.c@", "0:",
+		"password-", "token=", "eyJabcdefgh-", "eyJabcdefgh.", "Bearer ", "basic\t", "/home/a ", "/Users/a b ", "-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----", "4111 ", "1-", "AKIA", "https://hooks.x/", "auth:\"", "secret=\"\\", "a", "build-7.", "<redacted>a"} {
 		in := strings.Repeat(unit, maxInput/len(unit))
 		start := time.Now()
 		out := s.String(in)

@@ -9,6 +9,9 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -68,7 +72,7 @@ func (in Install) Resource() *resourcepb.Resource {
 		Str("process.runtime.version", "go1.26.0"),
 		Str("telemetry.sdk.name", "waymark"),
 		Str("telemetry.sdk.language", "go"),
-		Str("telemetry.sdk.version", "0.1.0"),
+		Str("telemetry.sdk.version", SDKVersion),
 	}
 	if in.Session != "" {
 		attrs = append(attrs, Str("session.id", in.Session))
@@ -77,6 +81,15 @@ func (in Install) Resource() *resourcepb.Resource {
 		attrs = append(attrs, Str(k, v))
 	}
 	return &resourcepb.Resource{Attributes: attrs}
+}
+
+// SDKVersion is the Waymark version these messages claim: telemetry.sdk.version and the
+// instrumentation scope's version.
+const SDKVersion = "0.1.0"
+
+// Scope is the instrumentation scope of everything Waymark's SDK sends.
+func Scope() *commonpb.InstrumentationScope {
+	return &commonpb.InstrumentationScope{Name: "waymark", Version: SDKVersion}
 }
 
 // Event is a log record with an event name, at t, with a fresh event.id first among attrs.
@@ -108,7 +121,7 @@ func Heartbeat(start, t time.Time, interval time.Duration) *logspb.LogRecord {
 func Logs(in Install, recs ...*logspb.LogRecord) *logspb.LogsData {
 	return &logspb.LogsData{ResourceLogs: []*logspb.ResourceLogs{{
 		Resource:  in.Resource(),
-		ScopeLogs: []*logspb.ScopeLogs{{Scope: &commonpb.InstrumentationScope{Name: "waymark"}, LogRecords: recs}},
+		ScopeLogs: []*logspb.ScopeLogs{{Scope: Scope(), LogRecords: recs}},
 	}}}
 }
 
@@ -128,7 +141,7 @@ func MilestoneCounts(in Install, start, end time.Time, counts map[string]int64) 
 	return &metricspb.MetricsData{ResourceMetrics: []*metricspb.ResourceMetrics{{
 		Resource: in.Resource(),
 		ScopeMetrics: []*metricspb.ScopeMetrics{{
-			Scope: &commonpb.InstrumentationScope{Name: "waymark"},
+			Scope: Scope(),
 			Metrics: []*metricspb.Metric{{
 				Name: "waymark.milestones",
 				Unit: "{milestone}",
@@ -195,7 +208,7 @@ func ServerMetrics(in Install, start, end time.Time, beats int64, uptime time.Du
 	return &metricspb.MetricsData{ResourceMetrics: []*metricspb.ResourceMetrics{{
 		Resource: in.Resource(),
 		ScopeMetrics: []*metricspb.ScopeMetrics{{
-			Scope: &commonpb.InstrumentationScope{Name: "waymark"},
+			Scope: Scope(),
 			Metrics: []*metricspb.Metric{
 				{Name: "waymark.heartbeats", Unit: "{heartbeat}", Data: &metricspb.Metric_Sum{Sum: &metricspb.Sum{
 					AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA,
@@ -214,4 +227,52 @@ func ServerMetrics(in Install, start, end time.Time, beats int64, uptime time.Du
 			},
 		}},
 	}}}
+}
+
+// JSON encodes msg as OTLP/JSON, the encoding a client sends with Content-Type
+// application/json: protobuf's JSON mapping with enums as numbers, except that
+// trace and span ids are hex strings rather than base64. It fails on strings
+// that are not valid UTF-8, which JSON cannot carry.
+func JSON(msg proto.Message) ([]byte, error) {
+	b, err := protojson.MarshalOptions{UseEnumNumbers: true}.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if err := hexIDs(v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// hexIDs rewrites every traceId and spanId in v from base64 to hex.
+func hexIDs(v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && (k == "traceId" || k == "spanId") {
+				raw, err := base64.StdEncoding.DecodeString(s)
+				if err != nil {
+					return fmt.Errorf("otlpgen: %s %q: %w", k, s, err)
+				}
+				x[k] = hex.EncodeToString(raw)
+				continue
+			}
+			if err := hexIDs(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := hexIDs(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
