@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -37,6 +38,15 @@ const deployed = "Deployed.\n"
 
 // lingerLimit is how long after the last run a Waymark process may live.
 const lingerLimit = 15 * time.Second
+
+var binSeq atomic.Int32
+
+// hostileBin names a privateAcme copy uniquely within its first 15 bytes,
+// the command name procsOf matches zombies by, so that one test's processes
+// are never mistaken for another's.
+func hostileBin() string {
+	return fmt.Sprintf("acme-i8-%03d", binSeq.Add(1))
+}
 
 // runWithin runs cmd and kills it if it has not exited within limit. Unlike
 // Install.Run, a hang is a result here (hung), not the end of the test, so
@@ -286,7 +296,7 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	t.Parallel()
 	col := newCollector(t)
 	in := newInstall(t, col.URL)
-	bin := privateAcme(t, "acme-relative")
+	bin := privateAcme(t, hostileBin())
 	top := fmt.Sprintf("waymark-e2e-rel-%d", time.Now().UnixNano())
 	rel := filepath.Join(top, "state")
 	// Where an uploader that resolved the relative path from its own working
@@ -346,7 +356,7 @@ func TestForgedUploadChildStillDeploys(t *testing.T) {
 			t.Parallel()
 			col := newCollector(t)
 			in := newInstall(t, col.URL)
-			bin := privateAcme(t, "acme-forged")
+			bin := privateAcme(t, hostileBin())
 			env := []string{"WAYMARK_UPLOAD_CHILD=" + v}
 			hostRun(t, in, bin, env, 30*time.Second, deployed, "deploy")
 			hostRun(t, in, bin, env, 30*time.Second, hello, "hello")
@@ -363,7 +373,7 @@ func TestForgedUploadChildStillDeploys(t *testing.T) {
 		t.Parallel()
 		col := newCollector(t)
 		in := newInstall(t, col.URL)
-		bin := privateAcme(t, "acme-forged-dnt")
+		bin := privateAcme(t, hostileBin())
 		// Something pending that a forged uploader could send.
 		hostRun(t, in, bin, []string{"ACME_TELEMETRY_ENDPOINT=http://" + reservePort(t)}, 30*time.Second, hello, "hello")
 		waitIdle(t, bin)
@@ -441,7 +451,7 @@ func TestManifestRedirectToPlainHTTPIsNotFollowed(t *testing.T) {
 			})
 			col := newCollector(t)
 			in := newInstall(t, col.URL)
-			bin := privateAcme(t, "acme-redirect")
+			bin := privateAcme(t, hostileBin())
 			var manifestURL string
 			env := []string{"HTTP_PROXY=" + proxy.URL, "http_proxy=" + proxy.URL, "HTTPS_PROXY=" + proxy.URL, "https_proxy=" + proxy.URL}
 			if tc.tls {
@@ -522,7 +532,7 @@ func TestReasonPhraseIsPrintedSafely(t *testing.T) {
 			endpoint, env := tc.setup(t, raw)
 			in := newInstall(t, endpoint)
 			in.Env = env
-			bin := privateAcme(t, "acme-reason")
+			bin := privateAcme(t, hostileBin())
 			hostRun(t, in, bin, nil, 30*time.Second, hello, "hello")
 			st, ok := waitStatus(t, in, 20*time.Second, func(st map[string]any) bool {
 				return raw.Accepted() > 0 && (st["last_error"] != nil || num(st, "delivery.failures") >= 1)
