@@ -309,7 +309,7 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	hostRun(t, in, bin, nil, 30*time.Second, hello, "hello")
 	last := time.Now()
 	st := statusJSON(t, in, nil)
-	if st["state_dir"] != abs {
+	if got, _ := st["state_dir"].(string); !samePath(got, abs) {
 		t.Errorf("status state_dir %v, want %s (the relative dir made absolute against the run's working directory)", st["state_dir"], abs)
 	}
 	id, _ := st["device_id"].(string)
@@ -336,6 +336,17 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	if fs := files(t, abs); len(fs) == 0 {
 		t.Errorf("nothing in the state dir %s", abs)
 	}
+}
+
+// samePath reports whether a and b name the same absolute path once
+// symlinks in them are resolved (os.Getwd may give the physical path).
+func samePath(a, b string) bool {
+	if !filepath.IsAbs(a) || !filepath.IsAbs(b) {
+		return false
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
 }
 
 // Issue 8, point 4: WAYMARK_UPLOAD_CHILD in the environment, set to the
