@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -54,12 +55,27 @@ func hostileBin() string {
 func runWithin(t *testing.T, cmd *exec.Cmd, limit time.Duration) (r Result, hung bool) {
 	t.Helper()
 	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	// A grandchild that kept our pipes open must not hold Wait either.
-	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for attempt := 0; ; attempt++ {
+		// A fresh copy of the binary can be "busy" for a moment: a process
+		// forked elsewhere in this test binary while the copy was being
+		// written holds its descriptor until it execs (golang/go#22315).
+		c := exec.Command(cmd.Path, cmd.Args[1:]...)
+		c.Env, c.Dir, c.SysProcAttr = cmd.Env, cmd.Dir, cmd.SysProcAttr
+		c.Stdout, c.Stderr = &so, &se
+		// A grandchild that kept our pipes open must not hold Wait either.
+		c.WaitDelay = 2 * time.Second
+		start = time.Now()
+		err := c.Start()
+		if errors.Is(err, syscall.ETXTBSY) && attempt < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd = c
+		break
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
