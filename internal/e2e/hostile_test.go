@@ -20,6 +20,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -38,18 +40,42 @@ const deployed = "Deployed.\n"
 // lingerLimit is how long after the last run a Waymark process may live.
 const lingerLimit = 15 * time.Second
 
+var binSeq atomic.Int32
+
+// hostileBin names a privateAcme copy uniquely within its first 15 bytes,
+// the command name procsOf matches zombies by, so that one test's processes
+// are never mistaken for another's.
+func hostileBin() string {
+	return fmt.Sprintf("acme-i8-%03d", binSeq.Add(1))
+}
+
 // runWithin runs cmd and kills it if it has not exited within limit. Unlike
 // Install.Run, a hang is a result here (hung), not the end of the test, so
 // a test can say which file made it hang.
 func runWithin(t *testing.T, cmd *exec.Cmd, limit time.Duration) (r Result, hung bool) {
 	t.Helper()
 	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	// A grandchild that kept our pipes open must not hold Wait either.
-	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for attempt := 0; ; attempt++ {
+		// A fresh copy of the binary can be "busy" for a moment: a process
+		// forked elsewhere in this test binary while the copy was being
+		// written holds its descriptor until it execs (golang/go#22315).
+		c := exec.Command(cmd.Path, cmd.Args[1:]...)
+		c.Env, c.Dir, c.SysProcAttr = cmd.Env, cmd.Dir, cmd.SysProcAttr
+		c.Stdout, c.Stderr = &so, &se
+		// A grandchild that kept our pipes open must not hold Wait either.
+		c.WaitDelay = 2 * time.Second
+		start = time.Now()
+		err := c.Start()
+		if errors.Is(err, syscall.ETXTBSY) && attempt < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd = c
+		break
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -286,7 +312,7 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	t.Parallel()
 	col := newCollector(t)
 	in := newInstall(t, col.URL)
-	bin := privateAcme(t, "acme-relative")
+	bin := privateAcme(t, hostileBin())
 	top := fmt.Sprintf("waymark-e2e-rel-%d", time.Now().UnixNano())
 	rel := filepath.Join(top, "state")
 	// Where an uploader that resolved the relative path from its own working
@@ -299,7 +325,7 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	hostRun(t, in, bin, nil, 30*time.Second, hello, "hello")
 	last := time.Now()
 	st := statusJSON(t, in, nil)
-	if st["state_dir"] != abs {
+	if got, _ := st["state_dir"].(string); !samePath(got, abs) {
 		t.Errorf("status state_dir %v, want %s (the relative dir made absolute against the run's working directory)", st["state_dir"], abs)
 	}
 	id, _ := st["device_id"].(string)
@@ -328,6 +354,17 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	}
 }
 
+// samePath reports whether a and b name the same absolute path once
+// symlinks in them are resolved (os.Getwd may give the physical path).
+func samePath(a, b string) bool {
+	if !filepath.IsAbs(a) || !filepath.IsAbs(b) {
+		return false
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
+}
+
 // Issue 8, point 4: WAYMARK_UPLOAD_CHILD in the environment, set to the
 // product or anything else, never turns a host run into an uploader: `acme
 // deploy` deploys (exit 0, "Deployed.", nothing on stderr) and records its
@@ -346,7 +383,7 @@ func TestForgedUploadChildStillDeploys(t *testing.T) {
 			t.Parallel()
 			col := newCollector(t)
 			in := newInstall(t, col.URL)
-			bin := privateAcme(t, "acme-forged")
+			bin := privateAcme(t, hostileBin())
 			env := []string{"WAYMARK_UPLOAD_CHILD=" + v}
 			hostRun(t, in, bin, env, 30*time.Second, deployed, "deploy")
 			hostRun(t, in, bin, env, 30*time.Second, hello, "hello")
@@ -363,7 +400,7 @@ func TestForgedUploadChildStillDeploys(t *testing.T) {
 		t.Parallel()
 		col := newCollector(t)
 		in := newInstall(t, col.URL)
-		bin := privateAcme(t, "acme-forged-dnt")
+		bin := privateAcme(t, hostileBin())
 		// Something pending that a forged uploader could send.
 		hostRun(t, in, bin, []string{"ACME_TELEMETRY_ENDPOINT=http://" + reservePort(t)}, 30*time.Second, hello, "hello")
 		waitIdle(t, bin)
@@ -441,7 +478,7 @@ func TestManifestRedirectToPlainHTTPIsNotFollowed(t *testing.T) {
 			})
 			col := newCollector(t)
 			in := newInstall(t, col.URL)
-			bin := privateAcme(t, "acme-redirect")
+			bin := privateAcme(t, hostileBin())
 			var manifestURL string
 			env := []string{"HTTP_PROXY=" + proxy.URL, "http_proxy=" + proxy.URL, "HTTPS_PROXY=" + proxy.URL, "https_proxy=" + proxy.URL}
 			if tc.tls {
@@ -522,7 +559,7 @@ func TestReasonPhraseIsPrintedSafely(t *testing.T) {
 			endpoint, env := tc.setup(t, raw)
 			in := newInstall(t, endpoint)
 			in.Env = env
-			bin := privateAcme(t, "acme-reason")
+			bin := privateAcme(t, hostileBin())
 			hostRun(t, in, bin, nil, 30*time.Second, hello, "hello")
 			st, ok := waitStatus(t, in, 20*time.Second, func(st map[string]any) bool {
 				return raw.Accepted() > 0 && (st["last_error"] != nil || num(st, "delivery.failures") >= 1)

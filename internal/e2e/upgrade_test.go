@@ -100,7 +100,7 @@ func TestUpgradeFrom010DeliversItsPendingMilestones(t *testing.T) {
 	}
 
 	col := serveCollector(t, listenOn(t, addr))
-	bin := privateAcme(t, "acme-upgraded")
+	bin := privateAcme(t, hostileBin())
 	hostRun(t, in, bin, nil, 30*time.Second, hello, "hello")
 	last := time.Now()
 	both := func() bool {
