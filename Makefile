@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build test test-short bench lint collector backend demo fuzz cross clean
+.PHONY: all build debian-packages test test-short bench lint collector backend demo fuzz cross clean
 
 all: build
 
@@ -14,10 +14,14 @@ build:
 # The backend tests run last, on their own, through a script that fails unless each one ran
 # and passed (a skip fails too).
 BACKEND_TESTS = $(shell bash collector-config/test-backends.sh --pattern)
-test: $(COLLECTOR) backend
+test: $(COLLECTOR) backend debian-packages
 	$(GO) vet ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m -skip '$(BACKEND_TESTS)' ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) bash collector-config/test-backends.sh
+
+# Debian packages the tests drive for real (nginx, curl, chromium, unshare).
+debian-packages:
+	bash .ci/debian-packages.sh
 
 # Unit tests only (no collector needed).
 test-short:

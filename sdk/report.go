@@ -48,7 +48,7 @@ func (c *Client) ReportPanics() {
 func (c *Client) offerReport(r any, stack []byte) {
 	// A report is offered even after Shutdown, so the order of the defers
 	// never loses it; it then starts the uploader again below.
-	if c == nil || c.ms == nil || c.decision.Mode == gate.Off || !c.ready() {
+	if c == nil || c.ms == nil || c.decision.Mode == gate.Off {
 		return
 	}
 	if c.decision.Mode != gate.Debug {
@@ -63,6 +63,9 @@ func (c *Client) offerReport(r any, stack []byte) {
 			fmt.Fprintln(c.h.stderr, "No report sent.")
 			return
 		}
+	}
+	if !c.ready() { // only now, after a yes: a no writes nothing
+		return
 	}
 	home, _ := os.UserHomeDir()
 	name := ""
