@@ -32,6 +32,9 @@ func nginxBinary(t testing.TB) string {
 	if testing.Short() {
 		t.Skip("-short: nginx is not started")
 	}
+	if p := os.Getenv("WAYMARK_NGINX"); p != "" {
+		return p
+	}
 	if p, err := exec.LookPath("nginx"); err == nil {
 		return p
 	}

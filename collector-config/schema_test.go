@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // The schema of SPEC §5 as the stored files must show it, written a second time, in Go, as an
@@ -26,13 +28,10 @@ var (
 	semverRE    = regexp.MustCompile(`^[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(-[0-9A-Za-z.-]{1,32})?$`)
 	runtimeRE   = regexp.MustCompile(`^(go|devel )[0-9A-Za-z.+_:,/ -]{1,58}$`)
 
-	// Go's GOOS and GOARCH lists (internal/syslist) as the SDK maps them; TestGoPlatformLists
+	// Go's GOOS and GOARCH lists as the SDK maps them, from the one schema; TestGoPlatformLists
 	// checks them against this Go's own lists.
-	goOSTypes = []string{"aix", "darwin", "dragonfly", "freebsd", "hurd", "js", "linux", "nacl", "netbsd",
-		"openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
-	goHostArches = []string{"x86", "amd64", "amd64p32", "arm32", "armbe", "arm64", "arm64be", "loong64", "mips",
-		"mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "riscv", "riscv64", "s390",
-		"s390x", "sparc", "sparc64", "wasm"}
+	goOSTypes    = schema.OSTypes()
+	goHostArches = schema.HostArches()
 
 	// allowedResource is every resource key, with the check of its value.
 	allowedResource = map[string]func(any) bool{

@@ -373,23 +373,6 @@ func TestVictoriaLogsCluster(t *testing.T) {
 
 // nginxBinary finds nginx (Debian's package): $WAYMARK_NGINX, PATH or /usr/sbin/nginx. It fails
 // the test when there is none, except under -short.
-func nginxBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("WAYMARK_NGINX"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if testing.Short() {
-		t.Skip("nginx not installed (-short)")
-	}
-	t.Fatal("nginx not found: apt-get install -y nginx (.ci/run does), or set WAYMARK_NGINX")
-	return ""
-}
 
 // startNginx runs nginx with collector-config/cluster/nginx.conf as a round-robin front door
 // to the given collectors and returns its base URL.

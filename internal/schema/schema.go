@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 )
 
 // Shape is what a value must look like; the collector enforces the same.
@@ -165,7 +166,7 @@ func NoticeVersion(vendor string) string {
 const schema010 = "bec0ec59a98e"
 
 // OSType maps Go's GOOS to the os.type Waymark sends (the semantic
-// conventions' names), and reports false for a GOOS it does not know.
+// conventions' names), and reports false for a GOOS not in Go's list.
 func OSType(goos string) (string, bool) {
 	switch goos {
 	case "ios":
@@ -174,39 +175,38 @@ func OSType(goos string) (string, bool) {
 		return "solaris", true
 	case "android":
 		return "linux", true
-	case "aix", "darwin", "dragonfly", "freebsd", "js", "linux", "netbsd", "openbsd", "plan9",
-		"solaris", "wasip1", "windows", "zos":
-		return goos, true
 	}
-	return goos, false
+	return goos, slices.Contains(OSTypes(), goos)
 }
 
 // HostArch maps Go's GOARCH to the host.arch Waymark sends, and reports
-// false for a GOARCH it does not know.
+// false for a GOARCH not in Go's list.
 func HostArch(goarch string) (string, bool) {
 	switch goarch {
 	case "386":
 		return "x86", true
 	case "arm":
 		return "arm32", true
-	case "ppc64le", "ppc64":
+	case "ppc64le":
 		return "ppc64", true
-	case "amd64", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "riscv64", "s390x", "wasm":
-		return goarch, true
 	}
-	return goarch, false
+	return goarch, slices.Contains(HostArches(), goarch)
 }
 
-// OSTypes lists every os.type value Waymark can send; the collector keeps
-// no other.
+// OSTypes lists every os.type value Waymark can send: Go's list of GOOS
+// values (internal/syslist) as OSType maps them. The collector keeps no
+// other, and a test holds ingest.yaml to this list.
 func OSTypes() []string {
-	return []string{"aix", "darwin", "dragonfly", "freebsd", "js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
+	return []string{"aix", "darwin", "dragonfly", "freebsd", "hurd", "js", "linux", "nacl", "netbsd",
+		"openbsd", "plan9", "solaris", "wasip1", "windows", "zos"}
 }
 
-// HostArches lists every host.arch value Waymark can send; the collector
-// keeps no other.
+// HostArches lists every host.arch value Waymark can send: Go's list of
+// GOARCH values as HostArch maps them.
 func HostArches() []string {
-	return []string{"x86", "amd64", "arm32", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "riscv64", "s390x", "wasm"}
+	return []string{"x86", "amd64", "amd64p32", "arm32", "armbe", "arm64", "arm64be", "loong64", "mips",
+		"mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "riscv", "riscv64", "s390",
+		"s390x", "sparc", "sparc64", "wasm"}
 }
 
 // Keys returns the keys of attrs.
