@@ -75,6 +75,8 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return c.cmdSetMode(sub, stdout, stderr)
 	case "reset":
 		return c.cmdReset(stdout, stderr)
+	case "show":
+		return c.cmdShow(stdout, flags.json)
 	}
 	commandUsage(stderr, cfg.Product)
 	return 2
@@ -193,6 +195,11 @@ func (c *Client) noteIfOverridden(stdout io.Writer) {
 // events, the local event log, the usage and update tickets and the
 // delivery state. The saved choice and the notice marker stay.
 func (c *Client) forget() error {
+	// Under the upload lock (waiting briefly), so an uploader in the middle
+	// of a send cannot write the ledger again just afterwards.
+	if l, err := c.dir.Lock(statedir.UploadLock, 2*time.Second); err == nil {
+		defer l.Unlock()
+	}
 	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
 	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
 		errs = append(errs, c.dir.Remove(n))

@@ -1,6 +1,6 @@
 // Command acme is Waymark's example CLI: how a vendor instruments a
-// command-line tool. Its telemetry follows SPEC §9: product "acme", env prefix
-// ACME, milestones first_run and first_deploy.
+// command-line tool with a plain main: product "acme", env prefix ACME,
+// milestones first_run and first_deploy.
 //
 //	acme hello                 reaches first_run
 //	acme deploy                reaches first_deploy
@@ -10,7 +10,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log"
 	"os"
@@ -22,6 +21,11 @@ import (
 // version is this build's version; override with -ldflags "-X main.version=…".
 var version = "1.4.2"
 
+// noticeVersion is the version of what acme's telemetry means; a vendor
+// bumps it (here with -ldflags "-X main.noticeVersion=…") when milestones
+// change in meaning, and every user sees the first-run notice again.
+var noticeVersion = ""
+
 func config() sdk.Config {
 	return sdk.Config{
 		Product: "acme",
@@ -31,6 +35,8 @@ func config() sdk.Config {
 		Endpoint:   "http://127.0.0.1:4318",
 		Milestones: []string{"first_run", "first_deploy"},
 		NoticeURL:  "https://acme.example/telemetry",
+		// Bumped when what the milestones mean changes.
+		NoticeVersion: noticeVersion,
 	}
 }
 
@@ -44,9 +50,8 @@ func main() {
 	if err != nil {
 		log.Print(err)
 	}
-	code := run(t, args)
-	t.Shutdown(context.Background())
-	os.Exit(code)
+	// Exit shuts down (the uploader takes what this run queued), then exits.
+	t.Exit(run(t, args))
 }
 
 func run(t *sdk.Client, args []string) int {

@@ -2,8 +2,9 @@
 // OpenTelemetry pipeline (an sdk/log LoggerProvider whose processor hands
 // each record to Waymark's own exporter, and three delta metrics kept in
 // OTel's metricdata types), the durable bounded spool in the state dir, the
-// OTLP/HTTP sender with its own transport, backoff, the uploader, and
-// starting the uploader detached from the host.
+// OTLP/HTTP sender with its own transport, backoff, the uploader, the
+// bounded ledger of events the collector accepted (for `telemetry show`),
+// and starting the uploader detached from the host.
 //
 // Only package sdk uses it, after the user's opt-outs were applied: nothing
 // here decides whether telemetry may run. It reaches the disk only through

@@ -173,6 +173,11 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 		st.LastSuccess = r.now()
 		st.Delivered += int64(len(batch))
 		r.res.Delivered += len(batch)
+		// Issue 12 (telemetry show): note what the collector accepted in
+		// the local ledger. Its failure never fails the delivery.
+		if sig == Logs {
+			recordSent(r.u.StateDir, batch, r.now())
+		}
 	case errors.Is(sendErr, ErrRejected):
 		// The endpoint answered, so it is up: no backoff.
 		st.Failures, st.NextAttempt = 0, time.Time{}

@@ -23,4 +23,7 @@
 // string would make a collector reject the whole request. Outputs may be
 // concatenated: two AppendLogsData outputs decode as one request with two
 // ResourceLogs.
+//
+// It also decodes the LogsData subset back (DecodeLogsData), bounded and
+// never panicking, so that `telemetry show` lists exactly what was sent.
 package otlpwire
