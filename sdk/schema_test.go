@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,5 +39,44 @@ func TestStatusListsTheSchema(t *testing.T) {
 	}
 	if got, want := len(cv.Resource), len(schema.Resource)+len(schema.ServerResource); got != want {
 		t.Errorf("status lists %d resource keys for a server, the schema %d", got, want)
+	}
+}
+
+// TestTelemetryPageCoversControls keeps the page vendors publish true to the
+// controls: every key of status --json, every subcommand and flag of the
+// telemetry command, and the machine policy files are on it.
+func TestTelemetryPageCoversControls(t *testing.T) {
+	b, err := os.ReadFile(filepath.FromSlash(telemetryPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	st := reflect.TypeOf(Status{})
+	for i := range st.NumField() {
+		key, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		switch key {
+		case "product", "warnings", "opt_out", "milestones_reached_at":
+			continue // shown in text form, not promised as keys
+		}
+		if !strings.Contains(page, "`"+key+"`") {
+			t.Errorf("status --json key %q is not on %s", key, telemetryPage)
+		}
+	}
+	var usage strings.Builder
+	commandUsage(&usage, "acme")
+	for _, w := range strings.Fields(strings.NewReplacer("[", " ", "]", " ", "|", " ").Replace(usage.String())) {
+		if strings.HasPrefix(w, "--") && !strings.Contains(page, w) {
+			t.Errorf("flag %s of the telemetry command is not on %s", w, telemetryPage)
+		}
+	}
+	for _, sub := range []string{"status", "show", "enable", "disable", "local", "reset"} {
+		if !strings.Contains(page, "`acme telemetry "+sub) {
+			t.Errorf("acme telemetry %s is not on %s", sub, telemetryPage)
+		}
+	}
+	for _, f := range systemPolicyFiles("acme") {
+		if !strings.Contains(page, f) {
+			t.Errorf("the policy file %s is not on %s", f, telemetryPage)
+		}
 	}
 }
