@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
 
 // The hostile-request suite of issue 9: canaries in every field of the OTLP data model, sent

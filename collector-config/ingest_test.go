@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
 
 // Canary values a hostile client sends; none may reach the stored files.

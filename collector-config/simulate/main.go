@@ -27,9 +27,10 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 	"github.com/waymarkhq/waymark/collector-config/internal/sim"
-	"google.golang.org/protobuf/proto"
 )
 
 func main() {

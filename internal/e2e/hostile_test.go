@@ -55,7 +55,7 @@ func hostileBin() string {
 func runWithin(t *testing.T, cmd *exec.Cmd, limit time.Duration) (r Result, hung bool) {
 	t.Helper()
 	var so, se bytes.Buffer
-	start := time.Now()
+	var start time.Time
 	for attempt := 0; ; attempt++ {
 		// A fresh copy of the binary can be "busy" for a moment: a process
 		// forked elsewhere in this test binary while the copy was being

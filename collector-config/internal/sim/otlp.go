@@ -3,11 +3,12 @@ package sim
 import (
 	"sort"
 
-	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+
+	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
 
 // LogsData returns the uploads' events as one LogsData message (wire-identical to the

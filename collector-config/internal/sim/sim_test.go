@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waymarkhq/waymark/internal/uuidx"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
 func writeStore(t *testing.T, cfg Config, rotate int64) string {
