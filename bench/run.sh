@@ -5,6 +5,7 @@
 #   3. exit-time cost of telemetry on vs off: bench/cmd/exitcost, budget +2 ms, and no acme process left
 #   4. where a run's telemetry time goes: bench/cmd/startphases (diagnosis, no budget)
 #   5. the file report at scale: bench/report.sh, budgets <=5 s and <=150 MB for 490 000 events
+#   6. a spool of 100 000 entries: bench/cmd/spoolcost, budget +5 ms on a run
 # Each step prints PASS/FAIL per budget; the script runs every step and exits 1 if any budget failed.
 # Knobs: BENCH_COUNT (5), COST_RUNS (200), COST_WARMUP (20), INIT_RUNS (25), EXIT_PAIRS (100),
 # EXIT_WARMUP (10), PHASE_RUNS (40). Medians only: the machine may be shared.
@@ -27,7 +28,7 @@ failed=()
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
 
 echo
-echo "== 1/5 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+echo "== 1/6 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
 if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
 	failed+=("go test -bench")
 fi
@@ -54,33 +55,39 @@ if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.t
 fi
 
 echo
-echo "== 2/5 cost of linking Waymark (bench/cmd/costdriver)"
+echo "== 2/6 cost of linking Waymark (bench/cmd/costdriver)"
 $GO build -o "$out/costdriver" ./bench/cmd/costdriver
 if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
 	failed+=("costdriver")
 fi
 
 echo
-echo "== 3/5 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+echo "== 3/6 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
 $GO build -o "$out/exitcost" ./bench/cmd/exitcost
 if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
 	failed+=("exitcost")
 fi
 
 echo
-echo "== 4/5 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+echo "== 4/6 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
 $GO build -o "$out/startphases" ./bench/cmd/startphases
 if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
 	failed+=("startphases")
 fi
 
 echo
-echo "== 5/5 the file report at scale (bench/report.sh)"
+echo "== 5/6 the file report at scale (bench/report.sh)"
 if ! bash bench/report.sh | tee "$out/report.txt"; then
 	failed+=("report bench")
 fi
 if grep -q FAIL "$out/report.txt"; then
 	failed+=("report budget")
+fi
+
+echo
+echo "== 6/6 a spool of 100 000 entries (bench/cmd/spoolcost)"
+if ! { $GO build -o "$out/spoolcost" ./bench/cmd/spoolcost && "$out/spoolcost" -pairs "${SPOOL_PAIRS:-30}" | tee "$out/spool.txt"; }; then
+	failed+=("spoolcost")
 fi
 
 echo
@@ -96,6 +103,7 @@ echo "  Milestone:   go test -run '^\$' -bench . -benchmem -count $BENCH_COUNT .
 echo "  link cost:   go run ./bench/cmd/costdriver -runs $COST_RUNS -warmup $COST_WARMUP -inittrace $INIT_RUNS"
 echo "  exit cost:   go run ./bench/cmd/exitcost -pairs $EXIT_PAIRS -warmup $EXIT_WARMUP"
 echo "  breakdown:   go run ./bench/cmd/startphases -runs $PHASE_RUNS"
+echo "  spool cost:  go run ./bench/cmd/spoolcost -pairs ${SPOOL_PAIRS:-30}"
 echo "  everything:  make bench   (bash bench/run.sh)"
 if ((${#failed[@]})); then
 	echo
