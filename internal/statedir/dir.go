@@ -207,6 +207,11 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readAll(f, path, limit)
+}
+
+// readAll reads f, at most limit bytes, and closes it.
+func readAll(f *os.File, path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -228,15 +233,7 @@ func ReadPolicyFile(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("statedir: read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, path, limit)
-	}
-	return data, nil
+	return readAll(f, path, limit)
 }
 
 // WriteFile replaces n with data atomically (temp file, fsync, rename), mode

@@ -57,8 +57,12 @@ func Valid(s string) bool {
 	return ok
 }
 
+// Parse decodes the canonical text form (either case) into its 16 bytes,
+// and reports false for anything else.
+func Parse[T string | []byte](s T) ([16]byte, bool) { return parse(s) }
+
 // parse decodes the canonical text form into its 16 bytes.
-func parse(s string) (u [16]byte, ok bool) {
+func parse[T string | []byte](s T) (u [16]byte, ok bool) {
 	if len(s) != 36 {
 		return u, false
 	}

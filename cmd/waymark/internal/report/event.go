@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
 // Waymark's event names (SPEC §5).
@@ -189,38 +190,8 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 
 // parseUUID reads the canonical text form (either case).
 func parseUUID(b []byte) (UUID, bool) {
-	var u UUID
-	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
-		return u, false
-	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(b[i])
-		lo, ok2 := unhex(b[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
-		u[j] = hi<<4 | lo
-		j++
-		i += 2
-	}
-	return u, true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	u, ok := uuidx.Parse(b)
+	return UUID(u), ok
 }
 
 // String returns the canonical text form.
