@@ -201,14 +201,19 @@ var ErrTooLarge = errors.New("logsql: response larger than MaxResponse")
 // ParseRows decodes VictoriaLogs' query response: one JSON object of string values per line.
 // Blank lines are skipped; anything else is an error. It reads at most MaxResponse bytes.
 func ParseRows(r io.Reader) ([]Row, error) {
+	return parseRows(r, MaxResponse)
+}
+
+// parseRows is ParseRows with a limit of max bytes.
+func parseRows(r io.Reader, max int) ([]Row, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxResponse)
+	sc.Buffer(make([]byte, 0, min(64<<10, max)), max)
 	var rows []Row
 	n := 0
 	for sc.Scan() {
 		line := sc.Bytes()
 		n += len(line) + 1
-		if n > MaxResponse {
+		if n > max {
 			return nil, ErrTooLarge
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
