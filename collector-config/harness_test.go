@@ -21,9 +21,9 @@ import (
 )
 
 // The tests start real processes: the collector given by $WAYMARK_COLLECTOR (built by `make
-// collector`), the report tool and the examples (built here with `go build`), and
-// VictoriaMetrics when it is installed. Everything listens on 127.0.0.1 and lives in temporary
-// directories.
+// collector`), the report tool and the examples (built here with `go build`), the backends
+// in bin/ (install-backend.sh) and nginx. Everything listens on 127.0.0.1 and lives in
+// temporary directories.
 
 var (
 	toolsDir  string // where binaries built by the tests go

@@ -102,8 +102,9 @@ func expectedAnswers(evs []knowndata.Event, now time.Time) map[string]map[string
 	}
 	type pi = [2]string // product, install
 	first := map[pi]time.Time{}
-	firstMilestone := map[[3]string]time.Time{}
+	reached := map[pi]map[string]bool{}
 	latest := map[pi]knowndata.Event{}
+	latestOfDay := map[[3]string]knowndata.Event{} // product, install, day
 	type session struct {
 		last     time.Time
 		interval time.Duration
@@ -117,15 +118,18 @@ func expectedAnswers(evs []knowndata.Event, now time.Time) map[string]map[string
 			first[k] = e.Time
 		}
 		if e.Name == knowndata.Milestone {
-			mk := [3]string{p, e.Milestone, e.Install}
-			if f, ok := firstMilestone[mk]; !ok || e.Time.Before(f) {
-				firstMilestone[mk] = e.Time
+			if reached[k] == nil {
+				reached[k] = map[string]bool{}
 			}
+			reached[k][e.Milestone] = true
 		}
 		if in(e.Time, 30*day) {
 			add("installs_30d", p, e.Install)
 			add("daily", key(p, dayOf(e.Time)), e.Install)
-			add("version_adoption", key(p, dayOf(e.Time), e.Version), e.Install)
+			dk := [3]string{p, e.Install, dayOf(e.Time)}
+			if l, ok := latestOfDay[dk]; !ok || e.Time.After(l.Time) {
+				latestOfDay[dk] = e
+			}
 			if l, ok := latest[k]; !ok || e.Time.After(l.Time) {
 				latest[k] = e
 			}
@@ -153,6 +157,9 @@ func expectedAnswers(evs []knowndata.Event, now time.Time) map[string]map[string
 	for k, f := range first {
 		if in(f, 30*day) {
 			add("new_installs", key(k[0], dayOf(f)), k[1])
+			for m := range reached[k] {
+				add("funnel", key(k[0], m), k[1])
+			}
 		}
 		if in(f, 12*week) {
 			cohort := f.Truncate(week)
@@ -161,10 +168,8 @@ func expectedAnswers(evs []knowndata.Event, now time.Time) map[string]map[string
 			}
 		}
 	}
-	for mk, f := range firstMilestone {
-		if in(f, 30*day) {
-			add("funnel", key(mk[0], mk[1]), mk[2])
-		}
+	for dk, e := range latestOfDay {
+		add("version_adoption", key(dk[0], dk[2], e.Version), dk[1])
 	}
 	for k, e := range latest {
 		add("versions", key(k[0], e.Version), k[1])

@@ -7,7 +7,8 @@
 # and removes its data on exit.
 #
 #   INSTALLS=120000 bash collector-config/vlsizing.sh          # about 1 M events
-#   DIRECT=1 INSTALLS=1200000 bash collector-config/vlsizing.sh # 10 M, straight to VictoriaLogs
+#   DIRECT=1 BATCH=2048 INSTALLS=1200000 bash collector-config/vlsizing.sh
+#                                   # 10 M, straight to VictoriaLogs in batches like the collector's
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,7 +54,8 @@ cpu_ticks() { [[ -n "$1" && -r /proc/$1/stat ]] && awk '{print $14 + $15}' "/pro
 
 echo "history: $installs installs over $days days; sending to $target"
 c0="$(cpu_ticks "$collector")" v0="$(cpu_ticks "${pids[0]}")"
-"$work/vlsizing" -installs "$installs" -days "$days" -send "$target" -victorialogs "http://127.0.0.1:$vlport" -repeat 0 | tee "$work/out"
+"$work/vlsizing" -installs "$installs" -days "$days" -send "$target" -victorialogs "http://127.0.0.1:$vlport" -repeat 0 \
+	-batch "${BATCH:-0}" | tee "$work/out"
 c1="$(cpu_ticks "$collector")" v1="$(cpu_ticks "${pids[0]}")"
 events="$(awk '/^sent/ {print $2}' "$work/out")"
 hz="$(getconf CLK_TCK)"
@@ -66,4 +68,5 @@ sleep 2
 bytes="$(du -sb "$work/vl" | cut -f1)"
 awk -v b="$bytes" -v e="$events" 'BEGIN { printf "VictoriaLogs on disk: %.1f MB, %.1f bytes per event\n", b / 1e6, b / e }'
 [[ -z "$collector" ]] || echo "collector files: $(du -sb "$work/files" | awk '{printf "%.1f MB", $1 / 1e6}')"
-"$work/vlsizing" -installs "$installs" -days "$days" -victorialogs "http://127.0.0.1:$vlport" -expect "$events" -repeat "${REPEAT:-5}"
+"$work/vlsizing" -installs "$installs" -days "$days" -victorialogs "http://127.0.0.1:$vlport" -expect "$events" -repeat "${REPEAT:-5}" \
+	-cpu-pid "${pids[0]}"

@@ -75,10 +75,11 @@ var queries = []Query{
 		Name:     "funnel",
 		Group:    []string{"service.name", "milestone.name"},
 		Values:   []string{"installs"},
-		Question: "The funnel: per milestone, the installations that first reached it in the last 30 days.",
-		LogsQL: `event_name:=waymark.milestone
-  | stats by (service.name, milestone.name, app.installation.id) min(_time) as _time
-  | filter _time:30d
+		Question: "The funnel: of the installations first seen in the last 30 days, how many reached each milestone (by now, in any order).",
+		LogsQL: `* | stats by (service.name, app.installation.id) min(_time) as _time, uniq_values(milestone.name) as milestone.name
+  | filter _time:30d                 # first seen in the window
+  | unroll by (milestone.name)
+  | filter milestone.name:*          # installs that reached none
   | stats by (service.name, milestone.name) count() as installs`,
 	},
 	{
@@ -94,8 +95,10 @@ var queries = []Query{
 		Name:     "version_adoption",
 		Group:    []string{"service.name", "_time", "service.version"},
 		Values:   []string{"installs"},
-		Question: "Versions over time: per UTC day of the last 30 days, the installations seen running each version (an install that upgraded that day counts under both).",
-		LogsQL:   `_time:30d | stats by (service.name, _time:1d, service.version) count_uniq(app.installation.id) as installs`,
+		Question: "Versions over time: per UTC day of the last 30 days, the installations active that day by the version of their latest event that day.",
+		LogsQL: `_time:30d
+  | stats by (service.name, _time:1d, app.installation.id) field_max(_time, service.version) as service.version
+  | stats by (service.name, _time, service.version) count() as installs`,
 	},
 	{
 		Name:     "platforms",
@@ -201,14 +204,19 @@ var ErrTooLarge = errors.New("logsql: response larger than MaxResponse")
 // ParseRows decodes VictoriaLogs' query response: one JSON object of string values per line.
 // Blank lines are skipped; anything else is an error. It reads at most MaxResponse bytes.
 func ParseRows(r io.Reader) ([]Row, error) {
+	return parseRows(r, MaxResponse)
+}
+
+// parseRows is ParseRows with a limit of max bytes.
+func parseRows(r io.Reader, max int) ([]Row, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxResponse)
+	sc.Buffer(make([]byte, 0, min(64<<10, max)), max)
 	var rows []Row
 	n := 0
 	for sc.Scan() {
 		line := sc.Bytes()
 		n += len(line) + 1
-		if n > MaxResponse {
+		if n > max {
 			return nil, ErrTooLarge
 		}
 		if len(bytes.TrimSpace(line)) == 0 {

@@ -84,13 +84,17 @@ func TestParseRows(t *testing.T) {
 			t.Errorf("ParseRows(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
-	big := `{"a":"` + strings.Repeat("x", MaxResponse) + `"}`
-	if _, err := ParseRows(strings.NewReader(big)); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("a row over MaxResponse: %v, want ErrTooLarge", err)
+	const limit = 1 << 10
+	big := `{"a":"` + strings.Repeat("x", limit) + `"}`
+	if _, err := parseRows(strings.NewReader(big), limit); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a row over the limit: %v, want ErrTooLarge", err)
 	}
-	many := strings.Repeat(`{"a":"`+strings.Repeat("x", 1<<20)+`"}`+"\n", MaxResponse>>20+1)
-	if _, err := ParseRows(strings.NewReader(many)); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("rows over MaxResponse: %v, want ErrTooLarge", err)
+	many := strings.Repeat(`{"a":"`+strings.Repeat("x", 100)+`"}`+"\n", limit/100)
+	if _, err := parseRows(strings.NewReader(many), limit); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("rows over the limit: %v, want ErrTooLarge", err)
+	}
+	if rows, err := parseRows(strings.NewReader(many), len(many)); err != nil || len(rows) != limit/100 {
+		t.Errorf("rows up to the limit: %d rows, %v", len(rows), err)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,8 +45,10 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent senders")
 	repeat := flag.Int("repeat", 5, "runs of each query")
 	expect := flag.Int("expect", 0, "records VictoriaLogs must hold before querying (default: what was sent)")
+	cpuPID := flag.Int("cpu-pid", 0, "VictoriaLogs' process id: also print the CPU time it spent on each query (Linux)")
+	batch := flag.Int("batch", 0, "merge requests up to this many records, as the collector's batch processor does (0: one request per install, as the SDK sends)")
 	flag.Parse()
-	if err := run(*send, *vl, *installs, *days, *seed, *nowFlag, *clients, *repeat, *expect); err != nil {
+	if err := run(*send, *vl, *installs, *days, *seed, *nowFlag, *clients, *repeat, *expect, *batch, *cpuPID); err != nil {
 		fmt.Fprintln(os.Stderr, "vlsizing:", err)
 		os.Exit(1)
 	}
@@ -62,7 +65,7 @@ func loopback(raw string) error {
 	return nil
 }
 
-func run(send, vl string, installs, days int, seed uint64, nowFlag string, clients, repeat, expect int) error {
+func run(send, vl string, installs, days int, seed uint64, nowFlag string, clients, repeat, expect, batch, cpuPID int) error {
 	for _, u := range []string{send, vl} {
 		if u != "" {
 			if err := loopback(u); err != nil {
@@ -80,7 +83,7 @@ func run(send, vl string, installs, days int, seed uint64, nowFlag string, clien
 	}
 	ctx := context.Background()
 	if send != "" {
-		sent, took, err := sendHistory(ctx, send, knowndata.Config{Seed: seed, Now: now, Days: days, Installs: installs, Servers: true}, clients)
+		sent, took, err := sendHistory(ctx, send, knowndata.Config{Seed: seed, Now: now, Days: days, Installs: installs, Servers: true}, clients, batch)
 		if err != nil {
 			return err
 		}
@@ -112,20 +115,27 @@ func run(send, vl string, installs, days int, seed uint64, nowFlag string, clien
 	}
 	c := &http.Client{Timeout: 10 * time.Minute}
 	for _, q := range logsql.Queries() {
-		var times []time.Duration
+		var times, cpus []time.Duration
 		var rows []logsql.Row
 		for range repeat {
+			c0 := cpuTime(cpuPID)
 			t0 := time.Now()
 			r, err := logsql.Run(ctx, c, vl, q.LogsQL, now)
 			if err != nil {
 				return fmt.Errorf("%s: %w", q.Name, err)
 			}
 			times = append(times, time.Since(t0))
+			cpus = append(cpus, cpuTime(cpuPID)-c0)
 			rows = r
 		}
 		slices.Sort(times)
-		fmt.Printf("query %-16s %5d rows  median %8v  min %8v  max %8v\n", q.Name, len(rows),
-			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+		slices.Sort(cpus)
+		cpu := ""
+		if cpuPID > 0 {
+			cpu = fmt.Sprintf("  VictoriaLogs CPU median %8v", cpus[len(cpus)/2])
+		}
+		fmt.Printf("query %-16s %5d rows  median %8v  min %8v  max %8v%s\n", q.Name, len(rows),
+			times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), cpu)
 	}
 	return nil
 }
@@ -154,7 +164,7 @@ func encode(m *logspb.LogsData) ([]byte, error) {
 
 // sendHistory generates the history install by install and posts its requests from clients
 // concurrent senders; it returns the events sent and the time taken.
-func sendHistory(ctx context.Context, endpoint string, cfg knowndata.Config, clients int) (int, time.Duration, error) {
+func sendHistory(ctx context.Context, endpoint string, cfg knowndata.Config, clients, batch int) (int, time.Duration, error) {
 	work := make(chan *logspb.LogsData, 4*clients)
 	var sent atomic.Int64
 	var firstErr error
@@ -174,7 +184,7 @@ func sendHistory(ctx context.Context, endpoint string, cfg knowndata.Config, cli
 					}
 					code, body, err := otlpgen.Post(ctx, client, endpoint, b, true)
 					if err == nil && code == http.StatusOK {
-						sent.Add(int64(len(m.ResourceLogs[0].ScopeLogs[0].LogRecords)))
+						sent.Add(int64(records(m)))
 						break
 					}
 					// The collector's memory limiter refuses with 429/503 under load: back off.
@@ -189,16 +199,68 @@ func sendHistory(ctx context.Context, endpoint string, cfg knowndata.Config, cli
 		}()
 	}
 	start := time.Now()
+	var pending *logspb.LogsData
 	err := knowndata.Generate(cfg, func(evs []knowndata.Event) error {
 		for _, r := range knowndata.Requests(evs, 100) {
-			work <- r
+			if batch <= 0 {
+				work <- r
+				continue
+			}
+			if pending == nil {
+				pending = r
+			} else {
+				pending.ResourceLogs = append(pending.ResourceLogs, r.ResourceLogs...)
+			}
+			if records(pending) >= batch {
+				work <- pending
+				pending = nil
+			}
 		}
 		return nil
 	})
+	if pending != nil {
+		work <- pending
+	}
 	close(work)
 	wg.Wait()
 	if err == nil {
 		err = firstErr
 	}
 	return int(sent.Load()), time.Since(start), err
+}
+
+// records counts the log records of m.
+func records(m *logspb.LogsData) int {
+	n := 0
+	for _, rl := range m.ResourceLogs {
+		for _, sl := range rl.ScopeLogs {
+			n += len(sl.LogRecords)
+		}
+	}
+	return n
+}
+
+// cpuTime is the user and system CPU time process pid has used, from /proc (Linux, clock
+// ticks of 10 ms); zero when pid is 0 or unreadable.
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis
+	// start with field 3, so utime and stime (fields 14 and 15) are at 11 and 12.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
