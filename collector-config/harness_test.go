@@ -265,7 +265,7 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
-// reportJSON is the output of `waymark report --json`.
+// reportJSON is one product's section of `waymark report --json` (the keys these tests read).
 type reportJSON struct {
 	Installs30d int `json:"installs_30d"`
 	Installs1d  int `json:"installs_1d"`
@@ -290,11 +290,23 @@ func runReport(t testing.TB, args ...string) (reportJSON, string) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("waymark report %q: %v\n%s", args, err, stderr.String())
 	}
-	var r reportJSON
+	var all struct {
+		Products map[string]json.RawMessage `json:"products"`
+	}
 	dec := json.NewDecoder(&stdout)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	if err := dec.Decode(&all); err != nil {
 		t.Fatalf("waymark report --json: %v\n%s", err, stdout.String())
+	}
+	var r reportJSON
+	section, ok := all.Products["acme"]
+	if !ok && len(all.Products) > 0 {
+		t.Fatalf("waymark report --json: no section for acme: %s", stdout.String())
+	}
+	if ok {
+		if err := json.Unmarshal(section, &r); err != nil {
+			t.Fatalf("waymark report --json: acme: %v\n%s", err, section)
+		}
 	}
 	return r, stderr.String()
 }
