@@ -78,7 +78,7 @@ func TestPrometheus(t *testing.T) {
 		{`count(count by (app_installation_id) (last_over_time(waymark_milestones_total{milestone_name="first_run"}[30d])))`, runs + 1},
 		{`count(count by (app_installation_id, service_version) (last_over_time(waymark_milestones_total{milestone_name="first_deploy"}[30d])))`, deploys},
 		{`count(count by (session_id) (last_over_time(waymark_heartbeats_total[20m])))`, 1},
-		{`max(last_over_time(waymark_session_uptime_seconds[20m]))`, 3600},
+		{`max(last_over_time(waymark_session_uptime[20m]))`, 3600},
 		{`sum(sum_over_time(waymark_heartbeats_total[2h]))`, 12},
 	} {
 		res, err := vmQuery(ctx, prom, q.query)

@@ -148,19 +148,25 @@ func (d Decision) Saved() bool { return d.Rule == ruleSaved || d.Rule == ruleSav
 // Policy reports whether a machine policy decided.
 func (d Decision) Policy() bool { return d.Rule == rulePolicy }
 
-// Decide applies the rules in the order the package documentation lists and
-// returns the first that
-// matches:
+// Decide applies the rules in the order the package documentation lists
+// and returns the first that matches:
 //
-//  1. in.Disabled → off.
-//  2. DO_NOT_TRACK set to anything but "", "0" or "false" → off.
-//  3. <PREFIX>_TELEMETRY: off, 0, false or disabled → off; local → local;
+//  1. in.ConfigErr, then in.Disabled (naming in.DisabledBy if set) → off.
+//  2. The machine policy (in.Policy): off → off; local → local, unless a
+//     rule below turns telemetry off; unreadable or anything else → off.
+//  3. DO_NOT_TRACK set to anything but "", "0" or "false" → off.
+//  4. <PREFIX>_TELEMETRY: off, 0, false or disabled → off; local → local;
 //     debug → debug; on, 1 or true → on; anything else → off, with rule
 //     "product_env_invalid". An empty value counts as unset.
-//  4. Any of in.OptOutEnv set to a non-empty value → off.
-//  5. A CI environment (see DetectCI) → off.
-//  6. The saved choice: on, off or local.
-//  7. in.RequireConsent → off; otherwise on.
+//  5. Any of in.OptOutEnv set to a non-empty value → off.
+//  6. A CI environment (see DetectCI) → off.
+//  7. The product's saved choice, then the one saved for all Waymark tools:
+//     on, off or local.
+//  8. in.RequireConsent → off; otherwise on.
+//
+// A mode other than off then goes through the checks that can only turn it
+// off: the endpoint override, the state dir (none, unsafe, not writable)
+// and the host's OTel environment.
 //
 // Values of DO_NOT_TRACK and <PREFIX>_TELEMETRY are compared with
 // surrounding white space removed and without regard to case. Decide never
@@ -250,6 +256,14 @@ func choose(in Input) Decision {
 		if file != "" {
 			switch strings.ToLower(strings.TrimSpace(raw)) {
 			case "local":
+				// A ceiling, not a floor: a user's opt-out below still
+				// turns telemetry off; anything else becomes local.
+				in.Policy = nil
+				rest := choose(in)
+				if rest.Mode == Off {
+					return rest
+				}
+				d.Warnings = rest.Warnings
 				return decide(Local, rulePolicy, "the machine policy "+file+" says local")
 			case "off":
 				return decide(Off, rulePolicy, "the machine policy "+file+" says off")

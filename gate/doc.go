@@ -10,7 +10,8 @@
 //	config_invalid        the program's Config is invalid → off
 //	run_flag              the user's per-run switch, such as --no-telemetry → off
 //	config_disabled       Config.Disabled → off
-//	policy                a machine policy file: off or local; unreadable or anything else → off
+//	policy                a machine policy file: off, or local (at most: a user's opt-out
+//	                      below still means off); unreadable or anything else → off
 //	do_not_track          DO_NOT_TRACK set to anything but "", "0" or "false" → off
 //	product_env           <PREFIX>_TELEMETRY=off|0|false|disabled|local|debug|on|1|true
 //	product_env_invalid   <PREFIX>_TELEMETRY set to anything else → off

@@ -197,8 +197,13 @@ func (c *Client) noteIfOverridden(stdout io.Writer) {
 func (c *Client) forget() error {
 	// Under the upload lock (waiting briefly), so an uploader in the middle
 	// of a send cannot write the ledger again just afterwards.
-	if l, err := c.dir.Lock(statedir.UploadLock, 2*time.Second); err == nil {
-		defer l.Unlock()
+	// Only when an uploader ever ran here (a fresh install has no lock file,
+	// and disable creates none); one still in flight after the wait sees the
+	// choice and writes nothing back.
+	if c.dir.Has(statedir.UploadLock) {
+		if l, err := c.dir.Lock(statedir.UploadLock, 2*time.Second); err == nil {
+			defer l.Unlock()
+		}
 	}
 	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
 	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
@@ -310,7 +315,7 @@ func (c *Client) status() Status {
 		Mode:       c.decision.Mode.String(),
 		Reason:     c.decision.Reason,
 		Rule:       c.decision.Rule,
-		Endpoint:   strp(c.endpoint),
+		Endpoint:   strp(export.Printable(c.endpoint, export.MaxURL)),
 		Policy:     strp(c.policyFile),
 		Milestones: []string{},
 		Warnings:   append([]string{}, c.decision.Warnings...),
@@ -319,7 +324,7 @@ func (c *Client) status() Status {
 		ReachedAt:  map[string]any{},
 	}
 	if c.dir != nil {
-		st.StateDir = strp(c.dir.Path())
+		st.StateDir = strp(export.Printable(c.dir.Path(), 4096))
 	}
 	if !c.dirUsable {
 		return st // nothing is read from a state dir that must not be used

@@ -106,6 +106,8 @@ func (c Config) validate() error {
 	}
 	if !validName(c.Product, 32, false) {
 		bad("Product", "%q must match [a-z][a-z0-9_-]{0,31}", c.Product)
+	} else if c.Product == "waymark" {
+		bad("Product", `"waymark" is reserved for the choice saved for all Waymark tools`)
 	}
 	if c.Version == "" {
 		bad("Version", "is required")

@@ -86,7 +86,11 @@ func (c *Client) offerReport(r any, stack []byte) {
 		return
 	}
 	if c.closed.Load() {
-		c.maybeDetach()
+		if c.srv != nil {
+			c.finalFlush(context.Background())
+		} else {
+			c.maybeDetach()
+		}
 	}
 	if c.decision.Mode == gate.On {
 		fmt.Fprintln(c.h.stderr, "Thank you; the report will be sent.")

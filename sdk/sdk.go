@@ -499,8 +499,9 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			return
 		}
 		if c.srv != nil {
+			// The pipeline stays open, as a CLI's does, for a crash report
+			// offered after Shutdown.
 			c.stopServer(ctx)
-			c.pipe.Shutdown(context.Background())
 			return
 		}
 		counted := c.decision.Mode != gate.Debug && !c.skip.Load()

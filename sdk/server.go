@@ -121,7 +121,15 @@ func (c *Client) stopServer(ctx context.Context) {
 	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
 		c.note("metrics: %v", err)
 	}
-	if s.uploader == nil {
+	c.finalFlush(ctx)
+}
+
+// finalFlush makes one last upload bounded by FlushTimeout and ctx, then
+// closes the sender's idle connections. A crash report recorded after
+// Shutdown (ReportPanics deferred before it) flushes again.
+func (c *Client) finalFlush(ctx context.Context) {
+	s := c.srv
+	if s == nil || s.uploader == nil {
 		return
 	}
 	defer s.uploader.Sender.Close()

@@ -13,6 +13,7 @@ import (
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/statedir"
+	"github.com/waymarkhq/waymark/internal/store"
 )
 
 // childEnv marks the detached uploader: the host's own binary re-run with
@@ -22,14 +23,21 @@ import (
 // turns a run of the host into one.
 const childEnv = "WAYMARK_UPLOAD_CHILD"
 
+// childArg is the one argument the parent gives its uploader. With it, a
+// process that cannot claim its ticket (deleted meanwhile, say) exits at once
+// instead of running the program's main; without it, childEnv alone never
+// changes what the program does.
+const childArg = "__waymark-upload-child__"
+
 const (
 	// childLifetime is the hard limit on an uploader's life, whatever the
 	// network does.
 	childLifetime = 10 * time.Second
 	// childSendTimeout bounds one request, leaving room for the state write.
 	childSendTimeout = 4 * time.Second
-	// maxTicket bounds the read of a ticket file.
-	maxTicket = 8 << 10
+	// maxTicket bounds a ticket file: URLs are at most 2 KiB each, and the
+	// opt-out variable names few and short.
+	maxTicket = 16 << 10
 	// staleTickets is how old a ticket of a child that never came may grow.
 	staleTickets = 10 * time.Minute
 )
@@ -58,12 +66,16 @@ func init() {
 	}
 	// Never passed on to whatever the host starts.
 	os.Unsetenv(childEnv)
+	started := len(os.Args) == 2 && os.Args[1] == childArg
 	cfg, ok := claimTicket(v)
-	if !ok {
-		return // not our child: the program runs as usual
+	switch {
+	case ok:
+		runUploadChild(cfg, osHost())
+		os.Exit(0)
+	case started:
+		os.Exit(0) // started as an uploader, but its ticket is gone: never run main
 	}
-	runUploadChild(cfg, osHost())
-	os.Exit(0)
+	// Not our child: the program runs as usual.
 }
 
 // claimTicket checks a childEnv value against the ticket in the state dir
@@ -134,12 +146,17 @@ func (c *Client) maybeDetach() {
 		Product: c.cfg.Product, Version: c.cfg.Version, Endpoint: c.endpoint, AllowInsecure: c.cfg.AllowInsecure,
 		UpdateURL: c.updateURL, OptOutEnv: c.cfg.OptOutEnv, RequireConsent: c.cfg.RequireConsent,
 	})
+	if len(data) > maxTicket {
+		c.note("uploader: its ticket would be %d bytes, more than it may read", len(data))
+		c.spool.Maintain()
+		return
+	}
 	if err := c.dir.WriteFileNoSync(name, data); err != nil {
 		c.note("uploader: %v", err)
 		return
 	}
 	env := append(withoutChildEnv(c.h.environ()), childEnv+"="+token+":"+c.dir.Path())
-	if _, err := export.StartDetached(exe, nil, env); err != nil {
+	if _, err := export.StartDetached(exe, []string{childArg}, env); err != nil {
 		c.dir.Remove(name)
 		c.note("uploader: %v", err)
 		c.spool.Maintain()
@@ -174,6 +191,19 @@ func drain(ctx context.Context, up *export.Uploader) {
 	}
 }
 
+// stillAllowed returns a check that the uploader may still write: the user
+// has not saved "off" for this product and the installation id is the one
+// this upload started with.
+func (c *Client) stillAllowed() func() bool {
+	st := store.New(c.dir, c.h.now)
+	id, _ := st.PeekDeviceID()
+	return func() bool {
+		now, ok := st.PeekDeviceID()
+		mode, _ := st.Mode()
+		return ok && now == id && strings.TrimSpace(mode) != "off"
+	}
+}
+
 // isTestBinary reports whether exe is a binary built by `go test`.
 func isTestBinary(exe string) bool {
 	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
@@ -204,6 +234,9 @@ func runUploadChild(cfg Config, h host) {
 		// Several runs may each have started an uploader before the first
 		// failure was written down; only the first may try.
 		RespectBackoff: true,
+		// `telemetry disable` may forget the machine while a request is in
+		// flight: then the uploader writes nothing back.
+		Allowed: c.stillAllowed(),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()

@@ -74,10 +74,17 @@ func NewSender(endpoint string, allowInsecure bool, timeout time.Duration) (*Sen
 	}, nil
 }
 
-// CheckURL enforces what every URL Waymark contacts must be: absolute http
+// MaxURL bounds the length of every URL Waymark accepts.
+const MaxURL = 2048
+
+// CheckURL enforces what every URL Waymark contacts must be: at most MaxURL
+// bytes, absolute http
 // or https with a host and no credentials, and plain http only to a loopback
 // host (127.0.0.0/8, ::1, localhost) unless allowInsecure.
 func CheckURL(raw string, allowInsecure bool) (*url.URL, error) {
+	if len(raw) > MaxURL {
+		return nil, fmt.Errorf("exporter: URL of %d bytes: at most %d", len(raw), MaxURL)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("exporter: URL %q: not a URL", raw)

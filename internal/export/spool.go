@@ -365,9 +365,10 @@ func (s *Spool) removeAll(names []string) {
 }
 
 // HasPending reports whether the spool holds at least one entry. It looks at
-// a handful of names only, so it costs the same whatever the spool holds.
+// a bounded number of names only (foreign files in the folder cannot hide
+// entries behind the first few), so it costs the same whatever the spool holds.
 func (s *Spool) HasPending() bool {
-	names, err := s.dir.SpoolList(16)
+	names, err := s.dir.SpoolList(256)
 	if err != nil {
 		return false
 	}

@@ -11,6 +11,10 @@ import (
 
 const defaultMaxBody = 192 << 10
 
+// ErrWithdrawn ends an upload whose consent was withdrawn while a request was
+// in flight: nothing more is written.
+var ErrWithdrawn = errors.New("exporter: telemetry was turned off during the upload")
+
 // Uploader moves the spool's entries to the endpoint. At most one Uploader
 // runs per state dir at a time, across processes. It never panics and never
 // prints; what happened is in its Result and in upload.json.
@@ -33,6 +37,10 @@ type Uploader struct {
 	// together by several runs then count one outage as one failure, not one
 	// each. A server's final flush leaves it unset, to try once more.
 	RespectBackoff bool
+	// Allowed, if set, is asked after every request, before anything is
+	// written: false (the user turned telemetry off, or forgot the machine,
+	// while the request was in flight) ends the run writing nothing more.
+	Allowed func() bool
 }
 
 // Result says what one Run did.
@@ -167,14 +175,17 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 	r.res.Requests++
 	st := &r.st
 	sendErr := r.u.Sender.Send(r.ctx, sig, body)
+	if r.u.Allowed != nil && !r.u.Allowed() {
+		return ErrWithdrawn
+	}
 	switch {
 	case sendErr == nil:
 		st.Failures, st.NextAttempt, st.LastError = 0, time.Time{}, ""
 		st.LastSuccess = r.now()
 		st.Delivered += int64(len(batch))
 		r.res.Delivered += len(batch)
-		// Issue 12 (telemetry show): note what the collector accepted in
-		// the local ledger. Its failure never fails the delivery.
+		// Note what the collector accepted in the local ledger, for
+		// `telemetry show`. Its failure never fails the delivery.
 		if sig == Logs {
 			recordSent(r.u.StateDir, batch, r.now())
 		}

@@ -142,7 +142,12 @@ func Resolve(product, configured, envVar string, lookup func(string) (string, bo
 // tells whether it can be made). Otherwise the error wraps ErrUnsafe and
 // says why.
 func (d *Dir) Check() error {
-	fi, err := os.Stat(d.path) // the path leading here may be linked: the user's choice
+	// The path leading here may be linked (the user's choice), but only by
+	// root or this user.
+	if err := checkChain(d.path); err != nil {
+		return err
+	}
+	fi, err := os.Stat(d.path)
 	if err != nil {
 		return nil
 	}

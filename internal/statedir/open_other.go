@@ -35,3 +35,6 @@ func openFile(path string, flag int, perm os.FileMode, _ bool) (*os.File, error)
 func ownedByMe(fs.FileInfo) bool { return true }
 
 func groupOrOtherWritable(fs.FileInfo) bool { return false }
+
+// checkChain has no Unix ownership to check on this platform.
+func checkChain(string) error { return nil }

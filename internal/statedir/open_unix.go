@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -55,4 +57,56 @@ func groupOrOtherWritable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o022 !
 func hardLinked(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink > 1
+}
+
+// checkChain applies ssh's rule for the path leading to the state dir: every
+// directory on the way, and every symlink followed, belongs to root or to
+// this user, and no directory on the way can be written by group or others
+// unless its sticky bit is set (/tmp). So another user can neither point
+// root's state dir at a directory of root's choosing (a symlink of theirs in
+// the path) nor swap the path under it. A missing part ends the walk: what
+// is created later is created by this user.
+func checkChain(path string) error {
+	return walkChain(path, 0)
+}
+
+func walkChain(path string, depth int) error {
+	if depth > 32 {
+		return fmt.Errorf("%w: %s: too many symlinks", ErrUnsafe, path)
+	}
+	cur := string(filepath.Separator)
+	rest := strings.Split(strings.TrimPrefix(filepath.Clean(path), cur), string(filepath.Separator))
+	for i, part := range rest {
+		if part == "" {
+			continue
+		}
+		next := filepath.Join(cur, part)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return nil // missing or unreadable: Create finds out
+		}
+		if !ownedByRootOrMe(fi) {
+			return fmt.Errorf("%w: %s, on the way to the state dir, belongs to another user", ErrUnsafe, next)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(next)
+			if err != nil {
+				return nil
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(cur, target)
+			}
+			return walkChain(filepath.Join(append([]string{target}, rest[i+1:]...)...), depth+1)
+		}
+		if i < len(rest)-1 && fi.IsDir() && groupOrOtherWritable(fi) && fi.Mode()&fs.ModeSticky == 0 {
+			return fmt.Errorf("%w: %s, on the way to the state dir, is writable by group or others", ErrUnsafe, next)
+		}
+		cur = next
+	}
+	return nil
+}
+
+func ownedByRootOrMe(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Uid == 0 || int(st.Uid) == os.Geteuid()
 }

@@ -60,8 +60,8 @@ func (d *Dir) spoolPath() (string, error) {
 	if err != nil {
 		return p, err
 	}
-	if !fi.IsDir() || !ownedByMe(fi) {
-		return p, fmt.Errorf("%w: %s is not a directory of this user", ErrUnsafe, p)
+	if !fi.IsDir() || !ownedByMe(fi) || groupOrOtherWritable(fi) {
+		return p, fmt.Errorf("%w: %s is not a directory of this user that only this user can write", ErrUnsafe, p)
 	}
 	return p, nil
 }

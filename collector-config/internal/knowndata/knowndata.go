@@ -48,7 +48,8 @@ type Config struct {
 	// "beta" gets a sixth as many.
 	Installs int
 	// Servers adds server sessions with heartbeats around Now (live and dead ones, several
-	// intervals, one without an interval, intervals above the one-day cap).
+	// intervals up to the one day the collector's schema allows; a heartbeat without an
+	// interval or with a longer one never reaches storage, see hostile_test.go).
 	Servers bool
 }
 
@@ -173,10 +174,8 @@ func Generate(cfg Config, emit func([]Event) error) error {
 			{"acme", time.Minute, 90 * time.Second, time.Hour},                       // live
 			{"acme", time.Minute, 150 * time.Second, time.Hour},                      // dead
 			{"acme", time.Hour, 90 * time.Minute, 48 * time.Hour},                    // live
-			{"acme", 0, 15 * time.Minute, 2 * time.Hour},                             // live: default 10 min
-			{"acme", 0, 25 * time.Minute, 2 * time.Hour},                             // dead: default 10 min
-			{"acme", 3 * 24 * time.Hour, 36 * time.Hour, 4 * 24 * time.Hour},         // live: cap 1 d → 2 d
-			{"acme", 3 * 24 * time.Hour, 60 * time.Hour, 10 * 24 * time.Hour},        // dead only because of the cap
+			{"acme", 24 * time.Hour, 36 * time.Hour, 4 * 24 * time.Hour},             // live: the longest interval the collector keeps
+			{"acme", 24 * time.Hour, 60 * time.Hour, 10 * 24 * time.Hour},            // dead: 60 h > 2 × 1 d
 			{"beta", 10 * time.Minute, time.Minute, 24 * time.Hour},                  // live
 			{"beta", 10 * time.Minute, 72 * time.Hour, 24 * time.Hour},               // dead long ago
 			{"beta", 5 * time.Minute, 9*time.Minute + 59*time.Second, 3 * time.Hour}, // live, 1 s to spare
