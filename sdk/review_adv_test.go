@@ -1,0 +1,65 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/waymarkhq/waymark/internal/statedir"
+)
+
+// Adversarial review: an endpoint that Start accepts must fit in the ticket
+// the parent hands its uploader. Here the override is 9 000 characters (a
+// valid URL, accepted by checkEndpoint), the ticket is written exactly as
+// maybeDetach writes it, and the child's claimTicket must accept it; today
+// it refuses (maxTicket is 8 KiB), so the real child falls through to the
+// host's main and starts another uploader, for ever.
+func TestAdvTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
+	dir := t.TempDir()
+	ep := "http://127.0.0.1:4318/" + strings.Repeat("a", 9000)
+	cfg := goodConfig(dir)
+	cfg.Endpoint = ep
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("Start refuses the endpoint, so no ticket would be written: %v", err)
+	}
+	d := statedir.New(dir)
+	token := strings.Repeat("ab", 16)
+	name, _ := statedir.UploaderTicket(token)
+	data, _ := json.Marshal(childTicket{Product: cfg.Product, Version: cfg.Version, Endpoint: ep})
+	if err := d.WriteFile(name, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := claimTicket(token + ":" + dir); !ok {
+		t.Fatalf("the uploader refuses a %d-byte ticket its parent wrote for an endpoint Start accepted: it would run main", len(data))
+	}
+}
+
+// Adversarial review: the natural defer order in a server,
+//
+//	defer t.ReportPanics()
+//	defer t.Shutdown(ctx)
+//
+// loses the crash report: Shutdown closes a server's pipeline, and the
+// report offered afterwards cannot be emitted. (Debug mode stands in for a
+// terminal that answered yes: it emits without asking.)
+func TestAdvServerReportAfterShutdownIsNotLost(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	h, errOut := testHost(t, map[string]string{"ACME_TELEMETRY": "debug"})
+	cfg := goodConfig(dir)
+	cfg.Server = true
+	c, err := start(cfg, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { recover() }()
+		defer c.ReportPanics()
+		defer c.Shutdown(context.Background())
+		panic("boom")
+	}()
+	if out := errOut.String(); !strings.Contains(out, `"event":"waymark.error_report"`) {
+		t.Fatalf("no error report emitted after a server's Shutdown:\n%s", out)
+	}
+}
