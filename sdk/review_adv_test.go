@@ -11,23 +11,28 @@ import (
 )
 
 // Adversarial review: an endpoint that Start accepts must fit in the ticket
-// the parent hands its uploader. Here the override is 9 000 characters (a
-// valid URL, accepted by checkEndpoint), the ticket is written exactly as
-// maybeDetach writes it, and the child's claimTicket must accept it; today
-// it refuses (maxTicket is 8 KiB), so the real child falls through to the
-// host's main and starts another uploader, for ever.
+// the parent hands its uploader, or the child cannot claim it. URLs are now
+// bounded: a 9 000-character one is refused by Config validation, and the
+// longest accepted endpoint and update URL together still make a ticket the
+// child claims.
 func TestAdvTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
 	dir := t.TempDir()
-	ep := "http://127.0.0.1:4318/" + strings.Repeat("a", 9000)
 	cfg := goodConfig(dir)
-	cfg.Endpoint = ep
+	cfg.Endpoint = "http://127.0.0.1:4318/" + strings.Repeat("a", 9000)
+	if err := cfg.validate(); err == nil {
+		t.Fatal("a 9 000-byte endpoint is accepted")
+	}
+	prefix := "http://127.0.0.1:4318/"
+	cfg.Endpoint = prefix + strings.Repeat("a", 2048-len(prefix))
+	cfg.UpdateURL = prefix + strings.Repeat("b", 2048-len(prefix))
+	cfg.OptOutEnv = []string{"CHECKPOINT_DISABLE", "ACME_NO_PHONE_HOME"}
 	if err := cfg.validate(); err != nil {
-		t.Fatalf("Start refuses the endpoint, so no ticket would be written: %v", err)
+		t.Fatalf("the longest endpoint is refused: %v", err)
 	}
 	d := statedir.New(dir)
 	token := strings.Repeat("ab", 16)
 	name, _ := statedir.UploaderTicket(token)
-	data, _ := json.Marshal(childTicket{Product: cfg.Product, Version: cfg.Version, Endpoint: ep})
+	data, _ := json.Marshal(childTicket{Product: cfg.Product, Version: cfg.Version, Endpoint: cfg.Endpoint, UpdateURL: cfg.UpdateURL, OptOutEnv: cfg.OptOutEnv})
 	if err := d.WriteFile(name, data); err != nil {
 		t.Fatal(err)
 	}
