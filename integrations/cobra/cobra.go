@@ -213,6 +213,10 @@ func (t *Telemetry) chain(c *cobra.Command) {
 }
 
 // wrap returns the hook chain installs: begin, then the program's hooks.
+// It is never inlined, so that every hook it returns has the same code
+// (an inlined copy would compile the closure anew) and isOurs can tell.
+//
+//go:noinline
 func (t *Telemetry) wrap(preE func(*cobra.Command, []string) error, pre func(*cobra.Command, []string)) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		t.begin(cmd)
