@@ -4,9 +4,10 @@
 #   2. linking Waymark into a net/http CLI: bench/cmd/costdriver, budgets +2.5 MB stripped, +1.5 ms start-up
 #   3. exit-time cost of telemetry on vs off: bench/cmd/exitcost, budget +2 ms, and no acme process left
 #   4. where a run's telemetry time goes: bench/cmd/startphases (diagnosis, no budget)
+#   5. first run (fresh HOME) on vs off, acmectl and a real cobra CLI (yq): bench/cmd/firstrun, budget +5 ms
 # Each step prints PASS/FAIL per budget; the script runs every step and exits 1 if any budget failed.
 # Knobs: BENCH_COUNT (5), COST_RUNS (200), COST_WARMUP (20), INIT_RUNS (25), EXIT_PAIRS (100),
-# EXIT_WARMUP (10), PHASE_RUNS (40). Medians only: the machine may be shared.
+# EXIT_WARMUP (10), PHASE_RUNS (40), FIRST_SAMPLES (21), FIRST_WARMUP (3), FIRST_YQ (v4.54.3; empty skips yq). Medians only: the machine may be shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ INIT_RUNS=${INIT_RUNS:-25}
 EXIT_PAIRS=${EXIT_PAIRS:-100}
 EXIT_WARMUP=${EXIT_WARMUP:-10}
 PHASE_RUNS=${PHASE_RUNS:-40}
+FIRST_SAMPLES=${FIRST_SAMPLES:-21}
+FIRST_WARMUP=${FIRST_WARMUP:-3}
+FIRST_YQ=${FIRST_YQ-v4.54.3}
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/waymark-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
@@ -26,7 +30,7 @@ failed=()
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
 
 echo
-echo "== 1/4 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+echo "== 1/5 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
 if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
 	failed+=("go test -bench")
 fi
@@ -53,24 +57,31 @@ if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.t
 fi
 
 echo
-echo "== 2/4 cost of linking Waymark (bench/cmd/costdriver)"
+echo "== 2/5 cost of linking Waymark (bench/cmd/costdriver)"
 $GO build -o "$out/costdriver" ./bench/cmd/costdriver
 if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
 	failed+=("costdriver")
 fi
 
 echo
-echo "== 3/4 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+echo "== 3/5 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
 $GO build -o "$out/exitcost" ./bench/cmd/exitcost
 if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
 	failed+=("exitcost")
 fi
 
 echo
-echo "== 4/4 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+echo "== 4/5 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
 $GO build -o "$out/startphases" ./bench/cmd/startphases
 if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
 	failed+=("startphases")
+fi
+
+echo
+echo "== 5/5 first run (fresh HOME), telemetry on vs off (bench/cmd/firstrun)"
+$GO build -o "$out/firstrun" ./bench/cmd/firstrun
+if ! "$out/firstrun" -samples "$FIRST_SAMPLES" -warmup "$FIRST_WARMUP" -yq "$FIRST_YQ" | tee "$out/first.txt"; then
+	failed+=("firstrun")
 fi
 
 echo
@@ -79,12 +90,14 @@ cat "$out/bench-summary.txt"
 grep -E '^(growth|withsdk .*minus basecli|telemetry off wrote)' "$out/cost.txt" || true
 grep -E '^withsdk  init in the' "$out/cost.txt" || true
 sed -n '/^== summary/,$p' "$out/exit.txt" | grep -vE '^(== summary|exitcost:)' || true
+sed -n '/^== summary/,$p' "$out/first.txt" | grep -vE '^(== summary|firstrun:)' || true
 echo
 echo "Reproduce:"
 echo "  Milestone:   go test -run '^\$' -bench . -benchmem -count $BENCH_COUNT ./sdk/"
 echo "  link cost:   go run ./bench/cmd/costdriver -runs $COST_RUNS -warmup $COST_WARMUP -inittrace $INIT_RUNS"
 echo "  exit cost:   go run ./bench/cmd/exitcost -pairs $EXIT_PAIRS -warmup $EXIT_WARMUP"
 echo "  breakdown:   go run ./bench/cmd/startphases -runs $PHASE_RUNS"
+echo "  first run:   go run ./bench/cmd/firstrun -samples $FIRST_SAMPLES -warmup $FIRST_WARMUP -yq '$FIRST_YQ'"
 echo "  everything:  make bench   (bash bench/run.sh)"
 if ((${#failed[@]})); then
 	echo
