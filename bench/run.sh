@@ -30,7 +30,7 @@ failed=()
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
 
 echo
-echo "== 1/5 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+echo "== 1/4 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
 if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
 	failed+=("go test -bench")
 fi
@@ -57,28 +57,28 @@ if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.t
 fi
 
 echo
-echo "== 2/5 cost of linking Waymark (bench/cmd/costdriver)"
+echo "== 2/4 cost of linking Waymark (bench/cmd/costdriver)"
 $GO build -o "$out/costdriver" ./bench/cmd/costdriver
 if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
 	failed+=("costdriver")
 fi
 
 echo
-echo "== 3/5 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+echo "== 3/4 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
 $GO build -o "$out/exitcost" ./bench/cmd/exitcost
 if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
 	failed+=("exitcost")
 fi
 
 echo
-echo "== 4/5 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+echo "== 4/4 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
 $GO build -o "$out/startphases" ./bench/cmd/startphases
 if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
 	failed+=("startphases")
 fi
 
 echo
-echo "== 5/5 first run (fresh HOME), telemetry on vs off (bench/cmd/firstrun)"
+echo "== first run (fresh HOME), telemetry on vs off (bench/cmd/firstrun)"
 $GO build -o "$out/firstrun" ./bench/cmd/firstrun
 if ! "$out/firstrun" -samples "$FIRST_SAMPLES" -warmup "$FIRST_WARMUP" -yq "$FIRST_YQ" | tee "$out/first.txt"; then
 	failed+=("firstrun")

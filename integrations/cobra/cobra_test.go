@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -266,5 +268,51 @@ func TestChainsAHookSetAfterInstrument(t *testing.T) {
 	}
 	if !ran || tel.Client() == nil || len(entries(t, cfg.StateDir)) == 0 {
 		t.Fatalf("hook ran %v, telemetry started %v", ran, tel.Client() != nil)
+	}
+}
+
+// Every path of the telemetry tree reaches sdk.Command with the arguments
+// it documents, the run's --no-telemetry applied to the Config.
+func TestTelemetryTreeArguments(t *testing.T) {
+	cfg := env(t)
+	var got []string
+	var gotCfg sdk.Config
+	defer func(old func(sdk.Config, []string, io.Writer, io.Writer) int) { command = old }(command)
+	command = func(c sdk.Config, args []string, _, _ io.Writer) int {
+		got, gotCfg = args, c
+		return 0
+	}
+	for _, tc := range []struct {
+		args, want []string
+		disabled   bool
+	}{
+		{[]string{"telemetry"}, []string{"status"}, false},
+		{[]string{"telemetry", "--json"}, []string{"status", "--json"}, false},
+		{[]string{"telemetry", "status", "--json"}, []string{"status", "--json"}, false},
+		{[]string{"-v", "--no-telemetry", "telemetry", "status"}, []string{"status"}, true},
+		{[]string{"telemetry", "show", "--json"}, []string{"show", "--json"}, false},
+		{[]string{"telemetry", "enable", "--all"}, []string{"enable", "--all"}, false},
+		{[]string{"telemetry", "disable"}, []string{"disable"}, false},
+		{[]string{"telemetry", "disable", "--all"}, []string{"disable", "--all"}, false},
+		{[]string{"telemetry", "local", "--all"}, []string{"local", "--all"}, false},
+		{[]string{"telemetry", "reset"}, []string{"reset"}, false},
+	} {
+		got = nil
+		tr := newTree()
+		tr.root.PersistentFlags().BoolP("verbose", "v", false, "a flag of the program's own")
+		if err := tr.run(cfg, tc.args...); err != nil {
+			t.Fatalf("%q: %v\n%s", tc.args, err, tr.errOut.String())
+		}
+		if !slices.Equal(got, tc.want) || gotCfg.Disabled != tc.disabled || tc.disabled && gotCfg.DisabledBy != "--no-telemetry" {
+			t.Errorf("%q called sdk.Command with %q (Disabled %v by %q), want %q (Disabled %v)", tc.args, got, gotCfg.Disabled, gotCfg.DisabledBy, tc.want, tc.disabled)
+		}
+	}
+	// Flags a subcommand does not take are cobra's errors, not sdk.Command's.
+	for _, args := range [][]string{{"telemetry", "reset", "--all"}, {"telemetry", "enable", "--json"}} {
+		got = nil
+		tr := newTree()
+		if err := tr.run(cfg, args...); err == nil || got != nil || !strings.Contains(tr.errOut.String(), "unknown flag") {
+			t.Errorf("%q: error %v, sdk.Command called with %q\n%s", args, err, got, tr.errOut.String())
+		}
 	}
 }

@@ -10,9 +10,26 @@ import (
 	"github.com/waymarkhq/waymark/sdk"
 )
 
+// command is sdk.Command; tests replace it to see the arguments.
+var command = sdk.Command
+
+// subcommands are the telemetry command's, as sdk.Command knows them, and
+// which of its flags each takes.
+var subcommands = []struct {
+	name, usage string
+	json, all   bool
+}{
+	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false},
+	{"show", "Show the events last sent from this machine, and those pending", true, false},
+	{"enable", "Send anonymous usage telemetry", false, true},
+	{"disable", "Send nothing, and forget this machine", false, true},
+	{"local", "Record events on this machine only, never send them", false, true},
+	{"reset", "Start again as a new installation with a new id", false, false},
+}
+
 // telemetryCommand builds `telemetry` and its subcommands. Each runs
 // sdk.Command, which records and sends nothing; the only writes are the
-// choice the user asked for.
+// choice the user asked for. Without a subcommand it is status.
 func (t *Telemetry) telemetryCommand() *cli.Command {
 	product := t.cfg.Product
 	run := func(sub string) cli.ActionFunc {
@@ -21,34 +38,38 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 				return cli.Exit(fmt.Sprintf("%s: unexpected argument %q", cmd.FullName(), cmd.Args().First()), 2)
 			}
 			args := []string{sub}
-			if cmd.Bool("json") {
-				args = append(args, "--json")
+			for _, f := range []string{"json", "all"} {
+				if hasFlag(cmd, f) && cmd.Bool(f) {
+					args = append(args, "--"+f)
+				}
 			}
 			root := cmd.Root()
-			if code := sdk.Command(t.config(cmd), args, root.Writer, root.ErrWriter); code != 0 {
+			if code := command(t.config(cmd), args, root.Writer, root.ErrWriter); code != 0 {
 				// sdk.Command has said what went wrong.
 				return cli.Exit("", code)
 			}
 			return nil
 		}
 	}
-	jsonFlag := func() cli.Flag {
-		return &cli.BoolFlag{Name: "json", Usage: "print the status as JSON", Local: true}
-	}
-	return &cli.Command{
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print as JSON", Local: true}
+	tele := &cli.Command{
 		Name:  "telemetry",
 		Usage: "Show or change what " + product + " sends about its use",
 		Description: "Show or change " + product + "'s anonymous usage telemetry.\n\n" +
 			"Without a subcommand it shows the status. --" + FlagName + " turns telemetry off for one run;\n" +
 			"the " + gate.EnvPrefix(product) + "_TELEMETRY and DO_NOT_TRACK environment variables turn it off everywhere.",
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag},
 		Action: run("status"),
-		Commands: []*cli.Command{
-			{Name: "status", Usage: "Show whether telemetry is on, why, and exactly what is sent", Flags: []cli.Flag{jsonFlag()}, Action: run("status")},
-			{Name: "enable", Usage: "Send anonymous usage telemetry", Action: run("enable")},
-			{Name: "disable", Usage: "Send nothing, and delete events not yet sent", Action: run("disable")},
-			{Name: "local", Usage: "Record events on this machine only, never send them", Action: run("local")},
-			{Name: "reset", Usage: "Start again as a new installation with a new id", Action: run("reset")},
-		},
 	}
+	for _, s := range subcommands {
+		sub := &cli.Command{Name: s.name, Usage: s.usage, Action: run(s.name)}
+		if s.json {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "json", Usage: "print as JSON", Local: true})
+		}
+		if s.all {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "all", Usage: "for every Waymark tool on this machine", Local: true})
+		}
+		tele.Commands = append(tele.Commands, sub)
+	}
+	return tele
 }
