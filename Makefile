@@ -4,6 +4,11 @@ COLLECTOR := bin/otelcol-waymark
 
 .PHONY: all build debian-packages test test-short bench lint collector backend demo fuzz cross clean
 
+# The framework integrations and their examples are Go modules of their own, so the core
+# module never depends on a CLI framework; lint, cross and the tests run in each of them too.
+NESTED := integrations/cobra integrations/urfave examples/cobra examples/urfave
+IN_NESTED = for m in $(NESTED); do echo "== $$m"; (cd $$m && $(1)) || exit 1; done
+
 all: build
 
 build:
@@ -18,6 +23,7 @@ test: $(COLLECTOR) backend debian-packages
 	$(GO) vet ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m -skip '$(BACKEND_TESTS)' ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) bash collector-config/test-backends.sh
+	@$(call IN_NESTED,$(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...)
 
 # Debian packages the tests drive for real (nginx, curl, chromium, unshare).
 debian-packages:
@@ -26,6 +32,7 @@ debian-packages:
 # Unit tests only (no collector needed).
 test-short:
 	$(GO) test -race -count=1 -short ./...
+	@$(call IN_NESTED,$(GO) test -race -count=1 -short ./...)
 
 bench:
 	bash bench/run.sh
@@ -37,11 +44,13 @@ lint:
 	else echo "goimports not installed; skipped"; fi
 	$(GO) vet ./...
 	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+	@$(call IN_NESTED,$(GO) vet ./... && if command -v staticcheck >/dev/null; then staticcheck ./...; fi)
 
 # Every platform Waymark ships on must build and vet.
 cross:
 	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do \
 		echo "== $$p"; GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build ./... && GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; \
+		for m in $(NESTED); do (cd $$m && GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./... && GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./...) || exit 1; done; \
 	done
 
 collector: $(COLLECTOR)

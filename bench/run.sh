@@ -6,9 +6,10 @@
 #   4. where a run's telemetry time goes: bench/cmd/startphases (diagnosis, no budget)
 #   5. the file report at scale: bench/report.sh, budgets <=5 s and <=150 MB for 490 000 events
 #   6. a spool of 100 000 entries: bench/cmd/spoolcost, budget +5 ms on a run
+#   7. first run (fresh HOME) on vs off, acmectl and a real cobra CLI (yq): bench/cmd/firstrun, budget +5 ms
 # Each step prints PASS/FAIL per budget; the script runs every step and exits 1 if any budget failed.
 # Knobs: BENCH_COUNT (5), COST_RUNS (200), COST_WARMUP (20), INIT_RUNS (25), EXIT_PAIRS (100),
-# EXIT_WARMUP (10), PHASE_RUNS (40). Medians only: the machine may be shared.
+# EXIT_WARMUP (10), PHASE_RUNS (40), FIRST_SAMPLES (21), FIRST_WARMUP (3), FIRST_YQ (v4.54.3; empty skips yq). Medians only: the machine may be shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ INIT_RUNS=${INIT_RUNS:-25}
 EXIT_PAIRS=${EXIT_PAIRS:-100}
 EXIT_WARMUP=${EXIT_WARMUP:-10}
 PHASE_RUNS=${PHASE_RUNS:-40}
+FIRST_SAMPLES=${FIRST_SAMPLES:-21}
+FIRST_WARMUP=${FIRST_WARMUP:-3}
+FIRST_YQ=${FIRST_YQ-v4.54.3}
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/waymark-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
@@ -28,7 +32,7 @@ failed=()
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a), $($GO version)"
 
 echo
-echo "== 1/6 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
+echo "== 1/7 Milestone after the first call (go test -bench, count $BENCH_COUNT)"
 if ! $GO test -run '^$' -bench . -benchmem -count "$BENCH_COUNT" ./sdk/ | tee "$out/bench.txt"; then
 	failed+=("go test -bench")
 fi
@@ -55,28 +59,28 @@ if grep -q FAIL "$out/bench-summary.txt" || ! grep -q PASS "$out/bench-summary.t
 fi
 
 echo
-echo "== 2/6 cost of linking Waymark (bench/cmd/costdriver)"
+echo "== 2/7 cost of linking Waymark (bench/cmd/costdriver)"
 $GO build -o "$out/costdriver" ./bench/cmd/costdriver
 if ! "$out/costdriver" -runs "$COST_RUNS" -warmup "$COST_WARMUP" -inittrace "$INIT_RUNS" | tee "$out/cost.txt"; then
 	failed+=("costdriver")
 fi
 
 echo
-echo "== 3/6 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
+echo "== 3/7 exit-time cost, telemetry on vs off (bench/cmd/exitcost)"
 $GO build -o "$out/exitcost" ./bench/cmd/exitcost
 if ! "$out/exitcost" -pairs "$EXIT_PAIRS" -warmup "$EXIT_WARMUP" | tee "$out/exit.txt"; then
 	failed+=("exitcost")
 fi
 
 echo
-echo "== 4/6 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
+echo "== 4/7 where a run's telemetry time goes (bench/cmd/startphases, no budget)"
 $GO build -o "$out/startphases" ./bench/cmd/startphases
 if ! "$out/startphases" -runs "$PHASE_RUNS" | tee "$out/phases.txt"; then
 	failed+=("startphases")
 fi
 
 echo
-echo "== 5/6 the file report at scale (bench/report.sh)"
+echo "== 5/7 the file report at scale (bench/report.sh)"
 if ! bash bench/report.sh | tee "$out/report.txt"; then
 	failed+=("report bench")
 fi
@@ -85,9 +89,16 @@ if grep -q FAIL "$out/report.txt"; then
 fi
 
 echo
-echo "== 6/6 a spool of 100 000 entries (bench/cmd/spoolcost)"
+echo "== 6/7 a spool of 100 000 entries (bench/cmd/spoolcost)"
 if ! { $GO build -o "$out/spoolcost" ./bench/cmd/spoolcost && "$out/spoolcost" -pairs "${SPOOL_PAIRS:-30}" | tee "$out/spool.txt"; }; then
 	failed+=("spoolcost")
+fi
+
+echo
+echo "== 7/7 first run (fresh HOME), telemetry on vs off (bench/cmd/firstrun)"
+$GO build -o "$out/firstrun" ./bench/cmd/firstrun
+if ! "$out/firstrun" -samples "$FIRST_SAMPLES" -warmup "$FIRST_WARMUP" -yq "$FIRST_YQ" | tee "$out/first.txt"; then
+	failed+=("firstrun")
 fi
 
 echo
@@ -97,6 +108,7 @@ grep -E '^(growth|withsdk .*minus basecli|telemetry off wrote)' "$out/cost.txt" 
 grep -E '^withsdk  init in the' "$out/cost.txt" || true
 grep -E "^(60 days|120 days|counts equal)" "$out/report.txt" || true
 sed -n '/^== summary/,$p' "$out/exit.txt" | grep -vE '^(== summary|exitcost:)' || true
+sed -n '/^== summary/,$p' "$out/first.txt" | grep -vE '^(== summary|firstrun:)' || true
 echo
 echo "Reproduce:"
 echo "  Milestone:   go test -run '^\$' -bench . -benchmem -count $BENCH_COUNT ./sdk/"
@@ -104,6 +116,7 @@ echo "  link cost:   go run ./bench/cmd/costdriver -runs $COST_RUNS -warmup $COS
 echo "  exit cost:   go run ./bench/cmd/exitcost -pairs $EXIT_PAIRS -warmup $EXIT_WARMUP"
 echo "  breakdown:   go run ./bench/cmd/startphases -runs $PHASE_RUNS"
 echo "  spool cost:  go run ./bench/cmd/spoolcost -pairs ${SPOOL_PAIRS:-30}"
+echo "  first run:   go run ./bench/cmd/firstrun -samples $FIRST_SAMPLES -warmup $FIRST_WARMUP -yq '$FIRST_YQ'"
 echo "  everything:  make bench   (bash bench/run.sh)"
 if ((${#failed[@]})); then
 	echo

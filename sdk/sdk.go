@@ -110,6 +110,8 @@ func start(cfg Config, h host) (*Client, error) {
 		c.initRecording()
 	case gate.Debug:
 		c.initDebug()
+	case gate.Off:
+		c.debugOff()
 	}
 	active.Store(c)
 	return c, nil
