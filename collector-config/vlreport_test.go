@@ -33,8 +33,8 @@ import (
 // median_uptime_seconds) may differ by at most medianTolerance seconds: VictoriaLogs computes
 // the funnel's gaps as float64 nanoseconds (within 256 ns of the exact gap), which can move a
 // median across a half second when it is rounded. Its quantile(0.5) is exactly element ⌊n/2⌋,
-// as the file report's median, while a group holds at most 10 000 values per storage node,
-// which holds for this history (a few thousand installs). When the medians agree exactly (the
+// as the file report's median, while a group holds at most 10 000 values per CPU core of a
+// storage node, which holds for this history (a few thousand installs). When the medians agree exactly (the
 // usual case), the text, CSV and HTML outputs must be byte for byte the same too.
 
 // medianTolerance is how far, in seconds, a median from VictoriaLogs may be from the file
