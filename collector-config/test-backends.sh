@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Runs the backend tests (VictoriaMetrics, VictoriaLogs single node and cluster, Prometheus)
-# verbosely against the installed backends and fails unless every one of them ran and passed:
+# Runs the backend tests (VictoriaMetrics, VictoriaLogs single node and cluster, `waymark report
+# --victorialogs` against both, Prometheus) verbosely against the installed backends and fails
+# unless every one of them ran and passed:
 # a skip, a missing test or a failure all fail. `make test` runs the rest of the suite with
 # these left out (`--pattern` prints the -run/-skip pattern) and then this script.
 #
 #   WAYMARK_COLLECTOR=$PWD/bin/otelcol-waymark bash collector-config/test-backends.sh
 set -euo pipefail
 
-tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestPrometheus)
+tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus)
 pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
 if [[ "${1:-}" == "--pattern" ]]; then
 	echo "$pattern"

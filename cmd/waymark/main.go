@@ -2,6 +2,7 @@
 //
 //	waymark report [--json] [--html FILE] [--csv DIR] [--product NAME] [--range 7d|30d|90d|365d]
 //	               [--funnel m1,m2,…] [--min-installs K] [--now TIME] PATH...
+//	waymark report [same flags] --victorialogs URL
 //
 // report reads the collector's file-exporter output (OTLP JSON lines; a PATH may be a file or a
 // directory, read recursively, rotated files included) and prints, per product (service.name;
@@ -14,12 +15,19 @@
 // fewer than K installs only as "fewer than K"; --now (RFC 3339, or a date YYYY-MM-DD meaning
 // 00:00 UTC) ends the windows instead of the current time.
 //
+// --victorialogs URL computes the same report with LogsQL queries in the VictoriaLogs that the
+// collector's victorialogs.yaml feeds (a single node or a cluster's select front), instead of
+// reading files: the same numbers, text, --json, --html and --csv (see internal/report's
+// VictoriaLogs for the definitions and their limits). A PATH and --victorialogs exclude each
+// other.
+//
 // Input that cannot be used (garbage, truncated or partial lines, records the collector's
 // schema would drop) is skipped, and a warning naming the file and line goes to stderr, never
-// into the --json output. waymark never touches the network.
+// into the --json output. waymark touches the network only to ask the VictoriaLogs given with
+// --victorialogs.
 //
-// Exit status: 0 on success, 1 when a PATH cannot be read or the output cannot be written, 2
-// for a usage error.
+// Exit status: 0 on success, 1 when a PATH cannot be read, VictoriaLogs cannot answer or the
+// output cannot be written, 2 for a usage error.
 package main
 
 import (
@@ -34,7 +42,8 @@ func main() {
 }
 
 const usage = `usage: waymark report [--json] [--html FILE] [--csv DIR] [--product NAME] [--range 7d|30d|90d|365d]
-                      [--funnel m1,m2,...] [--min-installs K] [--now TIME] PATH...`
+                      [--funnel m1,m2,...] [--min-installs K] [--now TIME] PATH...
+       waymark report [same flags] --victorialogs URL`
 
 // run is the whole command, with its streams and clock passed in for tests.
 func run(args []string, stdout, stderr io.Writer, now time.Time) int {

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -215,5 +218,48 @@ func TestParseTime(t *testing.T) {
 		if err != nil || !got.Equal(want) {
 			t.Errorf("parseTime(%q) = %v, %v; want %v", in, got, err, want)
 		}
+	}
+}
+
+func TestReportVictoriaLogsFlag(t *testing.T) {
+	// A VictoriaLogs that holds nothing: every query answers no row.
+	var queries atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/select/logsql/query" || r.FormValue("query") == "" {
+			http.Error(w, "unexpected request", http.StatusBadRequest)
+			return
+		}
+		queries.Add(1)
+	}))
+	defer srv.Close()
+
+	code, out, errs := runCmd(t, "report", "--json", "--now", fixtureNow, "--victorialogs", srv.URL+"/")
+	if code != 0 || strings.TrimSpace(out) != `{
+  "products": {}
+}` {
+		t.Errorf("empty VictoriaLogs: exit %d, stdout %q, stderr %q; want 0 and no product", code, out, errs)
+	}
+	if queries.Load() == 0 {
+		t.Error("no query reached VictoriaLogs")
+	}
+
+	for _, args := range [][]string{
+		{"report", "--victorialogs", srv.URL, "testdata/store"},
+		{"report", "testdata/store", "--victorialogs", srv.URL},
+		{"report", "--victorialogs", "ftp://127.0.0.1:9428"},
+		{"report", "--victorialogs", "127.0.0.1:9428"},
+		{"report", "--victorialogs", "http://127.0.0.1:9428/?x=1"},
+	} {
+		if code, _, errs := runCmd(t, args...); code != 2 || !strings.Contains(errs, "victorialogs") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and a message naming --victorialogs", args, code, errs)
+		}
+	}
+
+	// Nothing listens: exit 1, naming the URL.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	url := closed.URL
+	closed.Close()
+	if code, _, errs := runCmd(t, "report", "--victorialogs", url); code != 1 || !strings.Contains(errs, url) {
+		t.Errorf("unreachable VictoriaLogs: exit %d, stderr %q; want 1 naming %s", code, errs, url)
 	}
 }

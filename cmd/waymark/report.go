@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,8 @@ type reportFlags struct {
 	rangeDays   int
 	minInstalls int
 	paths       []string
+	// victorialogs, if set, is the base URL of the VictoriaLogs to ask instead of reading paths.
+	victorialogs string
 }
 
 // parseReportFlags accepts flags before, between and after the paths; "--" ends the flags.
@@ -74,6 +77,14 @@ func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFl
 		rf.minInstalls = k
 		return nil
 	})
+	fs.Func("victorialogs", "compute the report with LogsQL in the VictoriaLogs at `URL` (http://host:9428) instead of reading PATHs", func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%q is not an http(s) base URL such as http://127.0.0.1:9428", v)
+		}
+		rf.victorialogs = strings.TrimRight(v, "/")
+		return nil
+	})
 	fs.Func("now", "end of the report's windows, RFC 3339 or YYYY-MM-DD (`TIME`; default: now)", func(v string) error {
 		t, err := parseTime(v)
 		if err != nil {
@@ -97,9 +108,12 @@ func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFl
 		rf.paths = append(rf.paths, args[0])
 		args = args[1:]
 	}
-	if len(rf.paths) == 0 {
+	switch {
+	case rf.victorialogs != "" && len(rf.paths) > 0:
+		return nil, fmt.Errorf("give either PATH... (the collector's files) or --victorialogs URL, not both (got %q and %s)", rf.paths[0], rf.victorialogs)
+	case rf.victorialogs == "" && len(rf.paths) == 0:
 		fs.Usage()
-		return nil, errors.New("no PATH given")
+		return nil, errors.New("no PATH given (or --victorialogs URL)")
 	}
 	return rf, nil
 }
@@ -125,9 +139,12 @@ func runReport(args []string, stdout, stderr io.Writer, now time.Time) int {
 	}
 	warnings := bufio.NewWriter(stderr)
 	defer warnings.Flush()
-	src := report.Files{Paths: rf.paths, Warn: func(msg string) {
+	var src report.Source = report.Files{Paths: rf.paths, Warn: func(msg string) {
 		fmt.Fprintf(warnings, "waymark report: warning: %s\n", report.Sanitize(msg))
 	}}
+	if rf.victorialogs != "" {
+		src = report.VictoriaLogs{URL: rf.victorialogs}
+	}
 	s, err := report.Make(src, report.Options{
 		Query:       report.Query{Now: rf.now, RangeDays: rf.rangeDays, Product: rf.product, Funnel: rf.funnel},
 		MinInstalls: rf.minInstalls,

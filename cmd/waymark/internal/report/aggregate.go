@@ -57,7 +57,12 @@ type sessionAcc struct {
 
 type errorAcc struct {
 	reports  map[UUID]struct{}
-	installs map[UUID]string // install → version of its latest report
+	installs map[UUID]timedVersion // install → version of its latest report
+}
+
+type timedVersion struct {
+	t   int64
+	ver string
 }
 
 const dayNs = int64(24 * time.Hour)
@@ -139,11 +144,13 @@ func (a *accumulator) add(ev *Event) {
 			k := [2]string{ev.ErrType, ev.ErrMessage}
 			e := p.errors[k]
 			if e == nil {
-				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]string{}}
+				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]timedVersion{}}
 				p.errors[k] = e
 			}
 			e.reports[ev.EventID] = struct{}{}
-			e.installs[ev.Install] = ev.Version
+			if v, ok := e.installs[ev.Install]; !ok || t >= v.t {
+				e.installs[ev.Install] = timedVersion{t, ev.Version}
+			}
 		}
 	}
 }
@@ -195,30 +202,8 @@ func (a *accumulator) result(funnel []string) map[string]*Aggregates {
 
 func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 	w := a.w
-	g := &Aggregates{
-		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
-		Platforms: map[string]int{}, Runtimes: map[string]int{},
-	}
+	g, cohorts := newAggregates(w)
 	n := len(w.Days)
-	g.Daily = make([]DayAgg, n)
-	for i, d := range w.Days {
-		g.Daily[i] = DayAgg{Day: d, Versions: map[string]int{}}
-	}
-	// Cohort weeks: Mondays in [PrevStart, Now].
-	monday := w.PrevStart.AddDate(0, 0, (8-int(w.PrevStart.Weekday()))%7)
-	var cohorts []time.Time
-	for c := monday; !c.After(w.Days[n-1]); c = c.AddDate(0, 0, 7) {
-		cohorts = append(cohorts, c)
-	}
-	g.Retention = make([]CohortAgg, len(cohorts))
-	for i, c := range cohorts {
-		g.Retention[i].Week = c
-		for k := range 8 {
-			if c.AddDate(0, 0, 7*(k+2)).After(w.Now) {
-				g.Retention[i].Active[k] = -1
-			}
-		}
-	}
 	dayIndex := func(t time.Time) int { return int(t.Sub(w.PrevStart) / (24 * time.Hour)) }
 
 	reachedBy := map[string]int{}
@@ -291,25 +276,12 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 	for v, ups := range byVersion {
 		g.Servers = append(g.Servers, ServerAgg{Version: v, Live: len(ups), MedianUptime: median(ups)})
 	}
-	sort.Slice(g.Servers, func(i, j int) bool {
-		if g.Servers[i].Live != g.Servers[j].Live {
-			return g.Servers[i].Live > g.Servers[j].Live
-		}
-		return g.Servers[i].Version < g.Servers[j].Version
-	})
+	sortServers(g.Servers)
 
 	// Funnel, in the declared order or by installs reaching each milestone.
 	steps := funnel
 	if len(steps) == 0 {
-		for m := range reachedBy {
-			steps = append(steps, m)
-		}
-		sort.Slice(steps, func(i, j int) bool {
-			if reachedBy[steps[i]] != reachedBy[steps[j]] {
-				return reachedBy[steps[i]] > reachedBy[steps[j]]
-			}
-			return steps[i] < steps[j]
-		})
+		steps = stepsByReach(reachedBy)
 	}
 	g.Funnel = make([]FunnelAgg, len(steps))
 	gaps := make([][]time.Duration, len(steps))
@@ -336,12 +308,77 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 	for k, e := range p.errors {
 		ea := ErrorAgg{Type: k[0], Message: k[1], Reports: len(e.reports), Installs: len(e.installs), Versions: map[string]int{}}
 		for _, v := range e.installs {
-			ea.Versions[valueOr(v)]++
+			ea.Versions[valueOr(v.ver)]++
 		}
 		g.Errors = append(g.Errors, ea)
 	}
-	sort.Slice(g.Errors, func(i, j int) bool {
-		a, b := g.Errors[i], g.Errors[j]
+	sortErrors(g.Errors)
+	return g
+}
+
+// newAggregates returns an empty product's aggregates for the windows w: maps made, one DayAgg
+// per day of the range, and one CohortAgg per cohort week (Monday) from PrevStart to the range's
+// last day, its weeks not over by Now marked -1. It also returns the cohorts' Mondays.
+func newAggregates(w Windows) (*Aggregates, []time.Time) {
+	g := &Aggregates{
+		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
+		Platforms: map[string]int{}, Runtimes: map[string]int{},
+	}
+	n := len(w.Days)
+	g.Daily = make([]DayAgg, n)
+	for i, d := range w.Days {
+		g.Daily[i] = DayAgg{Day: d, Versions: map[string]int{}}
+	}
+	// Cohort weeks: Mondays in [PrevStart, Now].
+	monday := w.PrevStart.AddDate(0, 0, (8-int(w.PrevStart.Weekday()))%7)
+	var cohorts []time.Time
+	for c := monday; !c.After(w.Days[n-1]); c = c.AddDate(0, 0, 7) {
+		cohorts = append(cohorts, c)
+	}
+	g.Retention = make([]CohortAgg, len(cohorts))
+	for i, c := range cohorts {
+		g.Retention[i].Week = c
+		for k := range 8 {
+			if c.AddDate(0, 0, 7*(k+2)).After(w.Now) {
+				g.Retention[i].Active[k] = -1
+			}
+		}
+	}
+	return g, cohorts
+}
+
+// stepsByReach orders the milestones reached by installs, most installs first (ties by name).
+func stepsByReach(reachedBy map[string]int) []string {
+	var steps []string
+	for m, n := range reachedBy {
+		if n > 0 {
+			steps = append(steps, m)
+		}
+	}
+	sort.Slice(steps, func(i, j int) bool {
+		if reachedBy[steps[i]] != reachedBy[steps[j]] {
+			return reachedBy[steps[i]] > reachedBy[steps[j]]
+		}
+		return steps[i] < steps[j]
+	})
+	return steps
+}
+
+// sortServers orders server groups by live sessions, most first (ties by version).
+func sortServers(s []ServerAgg) {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Live != s[j].Live {
+			return s[i].Live > s[j].Live
+		}
+		return s[i].Version < s[j].Version
+	})
+}
+
+// sortErrors orders error groups by installs affected, then reports, most first (ties by type
+// and message).
+func sortErrors(e []ErrorAgg) {
+	sort.Slice(e, func(i, j int) bool {
+		a, b := e[i], e[j]
 		if a.Installs != b.Installs {
 			return a.Installs > b.Installs
 		}
@@ -353,7 +390,6 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 		}
 		return a.Message < b.Message
 	})
-	return g
 }
 
 func (in *installAcc) milestone(name string) (int64, bool) {

@@ -2,9 +2,9 @@
 // active installs, trends per day, version adoption, retention cohorts, an ordered funnel,
 // versions, platforms, live servers and error reports, one section per product.
 //
-// A Source computes the aggregates (Files reads the collector's file-exporter output; another
-// source may ask a backend); Build turns them into the Report, whose JSON form is model.go,
-// the same whatever the source. WriteText, WriteHTML and WriteCSV show a Report.
+// A Source computes the aggregates (Files reads the collector's file-exporter output;
+// VictoriaLogs asks the VictoriaLogs that the collector also feeds, with LogsQL stats queries);
+// Build turns them into the Report, whose JSON form is model.go, the same whatever the source. WriteText, WriteHTML and WriteCSV show a Report.
 //
 // Files streams: it reads one line at a time with a scanner written for the OTLP JSON that
 // the collector writes (no reflection), keeps per install only what the outputs need (so memory
