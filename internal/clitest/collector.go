@@ -27,9 +27,11 @@ import (
 
 // Request is one OTLP/HTTP request as the endpoint received it.
 type Request struct {
-	Path string
-	Body []byte // gunzipped
-	Logs *collogspb.ExportLogsServiceRequest
+	Path    string
+	Header  http.Header
+	Body    []byte // gunzipped
+	Logs    *collogspb.ExportLogsServiceRequest
+	Metrics *colmetricspb.ExportMetricsServiceRequest
 }
 
 // Event is one log record flattened with its resource.
@@ -40,11 +42,17 @@ type Event struct {
 }
 
 // Collector is a loopback OTLP/HTTP endpoint that records what it receives
-// and answers 200.
+// and answers 200 (or Status).
 type Collector struct {
 	URL  string
 	mu   sync.Mutex
 	reqs []Request
+	// Status, if set, is the HTTP status to answer with.
+	Status int
+	// Delay, if set, holds answers back this long: every answer, or only
+	// those to DelayPath when that is set.
+	Delay     time.Duration
+	DelayPath string
 }
 
 // NewCollector starts a Collector on a free loopback port for the test.
@@ -54,6 +62,11 @@ func NewCollector(t testing.TB) *Collector {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return Serve(t, ln)
+}
+
+// Serve starts a Collector on ln for the test.
+func Serve(t testing.TB, ln net.Listener) *Collector {
 	c := &Collector{URL: "http://" + ln.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(c.handle)}
 	go srv.Serve(ln)
@@ -72,7 +85,7 @@ func (c *Collector) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		body, _ = io.ReadAll(zr)
 	}
-	req := Request{Path: r.URL.Path, Body: body}
+	req := Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 	switch r.URL.Path {
 	case "/v1/logs":
 		req.Logs = new(collogspb.ExportLogsServiceRequest)
@@ -81,7 +94,8 @@ func (c *Collector) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "/v1/metrics":
-		if err := proto.Unmarshal(body, new(colmetricspb.ExportMetricsServiceRequest)); err != nil {
+		req.Metrics = new(colmetricspb.ExportMetricsServiceRequest)
+		if err := proto.Unmarshal(body, req.Metrics); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -91,7 +105,16 @@ func (c *Collector) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.reqs = append(c.reqs, req)
+	status, delay := c.Status, c.Delay
+	if c.DelayPath != "" && c.DelayPath != r.URL.Path {
+		delay = 0
+	}
 	c.mu.Unlock()
+	time.Sleep(delay)
+	if status != 0 {
+		w.WriteHeader(status)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(http.StatusOK)
 }
@@ -111,10 +134,10 @@ func (c *Collector) Events() []Event {
 			continue
 		}
 		for _, rl := range r.Logs.ResourceLogs {
-			res := kvMap(rl.GetResource().GetAttributes())
+			res := AttrMap(rl.GetResource().GetAttributes())
 			for _, sl := range rl.ScopeLogs {
 				for _, lr := range sl.LogRecords {
-					out = append(out, Event{Name: lr.EventName, Attrs: kvMap(lr.Attributes), Resource: res})
+					out = append(out, Event{Name: lr.EventName, Attrs: AttrMap(lr.Attributes), Resource: res})
 				}
 			}
 		}
@@ -155,7 +178,8 @@ func (c *Collector) WaitFor(timeout time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-func kvMap(kvs []*commonpb.KeyValue) map[string]string {
+// AttrMap flattens OTLP attributes into key → value text.
+func AttrMap(kvs []*commonpb.KeyValue) map[string]string {
 	m := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
 		switch x := kv.GetValue().GetValue().(type) {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/waymarkhq/waymark/internal/clitest"
 )
 
 // The black-box proof of delivery (issue 3): offline runs lose nothing,
@@ -398,7 +400,7 @@ func TestSimultaneousFirstRunsCountOnce(t *testing.T) {
 			continue
 		}
 		for _, rm := range r.Metrics.ResourceMetrics {
-			insts[kvMap(rm.GetResource().GetAttributes())["app.installation.id"]] = true
+			insts[clitest.AttrMap(rm.GetResource().GetAttributes())["app.installation.id"]] = true
 		}
 	}
 	if len(insts) != 1 || insts[""] {

@@ -2,25 +2,18 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	"google.golang.org/protobuf/proto"
+	"github.com/waymarkhq/waymark/internal/clitest"
 )
 
 var (
@@ -53,167 +46,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Request is one OTLP/HTTP request as the endpoint received it.
-type Request struct {
-	Path    string
-	Header  http.Header
-	Body    []byte // gunzipped
-	Logs    *collogspb.ExportLogsServiceRequest
-	Metrics *colmetricspb.ExportMetricsServiceRequest
-}
+// The loopback OTLP endpoint is clitest's, shared with the framework
+// examples' tests.
+type (
+	Request   = clitest.Request
+	Event     = clitest.Event
+	Collector = clitest.Collector
+)
 
-// Event is one log record flattened with its resource.
-type Event struct {
-	Name     string
-	Attrs    map[string]string
-	Resource map[string]string
-}
+func newCollector(t *testing.T) *Collector { return clitest.NewCollector(t) }
 
-// Collector is a loopback OTLP/HTTP endpoint that records what it receives.
-type Collector struct {
-	URL  string
-	srv  *http.Server
-	ln   net.Listener
-	mu   sync.Mutex
-	reqs []Request
-	// Status, if set, is the HTTP status to answer with.
-	Status int
-	// Delay, if set, holds answers back this long: every answer, or only
-	// those to DelayPath when that is set.
-	Delay     time.Duration
-	DelayPath string
-}
-
-func newCollector(t *testing.T) *Collector {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serveCollector(t, ln)
-}
-
-func serveCollector(t *testing.T, ln net.Listener) *Collector {
-	c := &Collector{URL: "http://" + ln.Addr().String(), ln: ln}
-	c.srv = &http.Server{Handler: http.HandlerFunc(c.handle)}
-	go c.srv.Serve(ln)
-	t.Cleanup(func() { c.srv.Close() })
-	return c
-}
-
-func (c *Collector) handle(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	body := raw
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			http.Error(w, "bad gzip", http.StatusBadRequest)
-			return
-		}
-		body, _ = io.ReadAll(zr)
-	}
-	req := Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
-	switch r.URL.Path {
-	case "/v1/logs":
-		req.Logs = new(collogspb.ExportLogsServiceRequest)
-		if err := proto.Unmarshal(body, req.Logs); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-	case "/v1/metrics":
-		req.Metrics = new(colmetricspb.ExportMetricsServiceRequest)
-		if err := proto.Unmarshal(body, req.Metrics); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	c.mu.Lock()
-	c.reqs = append(c.reqs, req)
-	status, delay := c.Status, c.Delay
-	if c.DelayPath != "" && c.DelayPath != r.URL.Path {
-		delay = 0
-	}
-	c.mu.Unlock()
-	time.Sleep(delay)
-	if status != 0 {
-		w.WriteHeader(status)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.WriteHeader(http.StatusOK)
-}
-
-// Requests returns a copy of what arrived so far.
-func (c *Collector) Requests() []Request {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Request(nil), c.reqs...)
-}
-
-// Events flattens every log record received so far.
-func (c *Collector) Events() []Event {
-	var out []Event
-	for _, r := range c.Requests() {
-		if r.Logs == nil {
-			continue
-		}
-		for _, rl := range r.Logs.ResourceLogs {
-			res := kvMap(rl.GetResource().GetAttributes())
-			for _, sl := range rl.ScopeLogs {
-				for _, lr := range sl.LogRecords {
-					out = append(out, Event{Name: lr.EventName, Attrs: kvMap(lr.Attributes), Resource: res})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// Named returns the received events with the given name.
-func (c *Collector) Named(name string) []Event {
-	var out []Event
-	for _, e := range c.Events() {
-		if e.Name == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// WaitFor polls until cond holds or timeout passes, and reports whether it held.
-func (c *Collector) WaitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cond()
-}
-
-func kvMap(kvs []*commonpb.KeyValue) map[string]string {
-	m := make(map[string]string, len(kvs))
-	for _, kv := range kvs {
-		v := kv.GetValue()
-		switch x := v.GetValue().(type) {
-		case *commonpb.AnyValue_StringValue:
-			m[kv.Key] = x.StringValue
-		case *commonpb.AnyValue_IntValue:
-			m[kv.Key] = fmt.Sprint(x.IntValue)
-		case *commonpb.AnyValue_BoolValue:
-			m[kv.Key] = fmt.Sprint(x.BoolValue)
-		case *commonpb.AnyValue_DoubleValue:
-			m[kv.Key] = fmt.Sprint(x.DoubleValue)
-		default:
-			m[kv.Key] = v.String()
-		}
-	}
-	return m
-}
+func serveCollector(t *testing.T, ln net.Listener) *Collector { return clitest.Serve(t, ln) }
 
 // Install is one fresh installation: its own HOME and nothing else of ours.
 type Install struct {
@@ -231,28 +74,7 @@ func newInstall(t *testing.T, endpoint string) *Install {
 
 // tempDir is t.TempDir for a directory that a detached uploader may still be
 // writing in when the test ends: removal is retried until it succeeds.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "waymark-install-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			err := os.RemoveAll(dir)
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("remove %s: %v", dir, err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	return dir
-}
+func tempDir(t *testing.T) string { return clitest.TempDir(t) }
 
 // StateDir is where acme keeps its telemetry state for this install.
 func (in *Install) StateDir() string {

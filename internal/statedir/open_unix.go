@@ -85,6 +85,10 @@ func walkChain(path string, depth int) error {
 		if err != nil {
 			return nil // missing or unreadable: Create finds out
 		}
+		last := i == len(rest)-1
+		if last && fi.IsDir() {
+			break // the state dir itself: checkDir says what is wrong with it
+		}
 		if !ownedByRootOrMe(fi) {
 			return fmt.Errorf("%w: %s, on the way to the state dir, belongs to another user", ErrUnsafe, next)
 		}
@@ -98,7 +102,7 @@ func walkChain(path string, depth int) error {
 			}
 			return walkChain(filepath.Join(append([]string{target}, rest[i+1:]...)...), depth+1)
 		}
-		if i < len(rest)-1 && fi.IsDir() && groupOrOtherWritable(fi) && fi.Mode()&fs.ModeSticky == 0 {
+		if !last && fi.IsDir() && groupOrOtherWritable(fi) && fi.Mode()&fs.ModeSticky == 0 {
 			return fmt.Errorf("%w: %s, on the way to the state dir, is writable by group or others", ErrUnsafe, next)
 		}
 		cur = next
