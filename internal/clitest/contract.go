@@ -36,7 +36,7 @@ type Spec struct {
 }
 
 // Contract runs, as subtests, what every example CLI on a framework
-// integration must show (issue 10, points 1 to 4), each run with a fresh
+// integration must show , each run with a fresh
 // HOME unless said.
 func Contract(t *testing.T, s Spec) {
 	t.Run("FirstRunAndFailedDeploy", func(t *testing.T) { FirstRunAndFailedDeploy(t, s) })

@@ -7,7 +7,7 @@
 // so each install is seeded (`acme hello` and `acme deploy` against its
 // endpoint) and the driver checks that `telemetry status --json` reports
 // them pending. It then checks that no acme process is left 15 s after the
-// last run (issue 3, point 4). It prints PASS or FAIL per budget and exits
+// last run . It prints PASS or FAIL per budget and exits
 // 1 on a FAIL.
 //
 // Run it from the module root:
@@ -54,7 +54,7 @@ type scenario struct {
 	// still waiting on the endpoint and no failure is recorded yet, instead
 	// of in the steady state that follows.
 	inFlight bool
-	// headline marks the case issue 3 names; it must have events pending.
+	// headline marks the case the exit budget names; it must have events pending.
 	headline bool
 	// budgeted cases decide the exit status; the others are shown for
 	// understanding.

@@ -1,5 +1,5 @@
 // Command firstrun measures what telemetry adds to an installation's first
-// run (issue 10, point 7; SPEC §6: at most +5 ms median over telemetry
+// run (the first-run budget: at most +5 ms median over telemetry
 // off, fresh HOME): a first run with telemetry on against the same binary's
 // first run with <P>_TELEMETRY=off, each in a fresh HOME, interleaved, for
 // an endpoint that is up (answers 200), refusing (a released port) and

@@ -1,5 +1,5 @@
-// Command spoolcost measures what a large spool adds to a host's run (issue
-// 8, point 5; SPEC §4: "O(1) appends"): `acme hello` on an install whose
+// Command spoolcost measures what a large spool adds to a host's run
+// (appends must be O(1)): `acme hello` on an install whose
 // spool holds 100 000 valid entries against the same on an install whose
 // spool is empty, interleaved. Budget: at most +5 ms, median of the paired
 // differences of wall time.

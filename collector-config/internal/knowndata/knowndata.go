@@ -16,7 +16,7 @@ import (
 	"github.com/waymarkhq/waymark/collector-config/internal/otlpgen"
 )
 
-// Event names, as SPEC §5 has them.
+// Event names, as internal/schema has them.
 const (
 	Milestone = "waymark.milestone"
 	Usage     = "waymark.usage"

@@ -60,7 +60,7 @@ func Int(k string, v int64) *commonpb.KeyValue {
 	return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: v}}}
 }
 
-// Resource is the install's resource: exactly SPEC §5's attributes, then any extras.
+// Resource is the install's resource: exactly the schema's resource attributes, then any extras.
 func (in Install) Resource() *resourcepb.Resource {
 	attrs := []*commonpb.KeyValue{
 		Str("service.name", in.Product),

@@ -1,7 +1,7 @@
 // Package sim simulates the history of a product's installs — arrivals that grow over time,
 // churn, releases adopted over weeks, a three-step quick-start funnel, servers with heartbeats
 // and restarts, a few error reports — and delivers it as the uploads Waymark's SDK would have
-// made, with the SDK's exact resource keys and event shapes (SPEC §5): random UUIDv4 event ids,
+// made, with the SDK's exact resource keys and event shapes (internal/schema): random UUIDv4 event ids,
 // milestone event ids as UUIDv5 of the installation id and milestone name.
 //
 // Everything is derived from Config.Seed: the same Config gives the same uploads, in the same
@@ -100,7 +100,7 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Resource is the resource of one upload: exactly the attributes of SPEC §5, in the order the
+// Resource is the resource of one upload: exactly the schema's resource attributes, in the order the
 // SDK's resourceAttrs sends them.
 type Resource struct {
 	Product, Version, InstallationID, OS, Arch, Runtime string

@@ -12,7 +12,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
-// Waymark's event names (SPEC §5).
+// Waymark's event names (internal/schema).
 const (
 	EventMilestone   = "waymark.milestone"
 	EventUsage       = "waymark.usage"
@@ -57,7 +57,7 @@ type Event struct {
 	ErrType, ErrMessage        string        // error reports
 }
 
-// Limits on the values the collector's schema keeps (issue 9); a record outside them was not
+// Limits on the values the collector's schema keeps ; a record outside them was not
 // sent by Waymark's SDK and is left out, as the collector would have dropped it.
 const (
 	maxVersionLen   = 64

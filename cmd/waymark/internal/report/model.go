@@ -20,7 +20,7 @@ type Report struct {
 	Products map[string]*Product `json:"products"`
 }
 
-// Product is one product's section. The first seven keys are those of SPEC §8 before
+// Product is one product's section. The first seven keys are those of the report before
 // products were told apart; the others came with trends.
 type Product struct {
 	Installs30d int              `json:"installs_30d"`
