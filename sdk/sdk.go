@@ -225,17 +225,26 @@ func (c *Client) probe() error {
 // installation id. An install that has its id needs no write probe on every
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
-	// The host's own run waits at most hostLockBudget for locks in all.
 	st := store.New(c.dir, c.h.now)
-	id, ok := st.PeekDeviceID()
-	if err := probeWritable(c.dir.Path()); !ok || err != nil && !diskFull(err) {
-		err := st.Prepare()
-		if err == nil {
-			id, _, err = st.DeviceID()
+	if id, ok := st.PeekDeviceID(); ok {
+		// An install that has its id needs no write, only the cheap look
+		// at permissions and free space; a full disk leaves it on.
+		if err := probeWritable(c.dir.Path()); err != nil && !diskFull(err) {
+			if err := st.Prepare(); err != nil {
+				return err // says which directory and why
+			}
 		}
-		if err != nil {
-			return err
-		}
+		c.installID = id
+		return nil
+	}
+	// A new install: making the id, under the lock, proves the directory
+	// writable; no separate probe.
+	if err := c.dir.Create(); err != nil {
+		return err
+	}
+	id, _, err := st.DeviceID()
+	if err != nil {
+		return err
 	}
 	c.installID = id
 	return nil

@@ -66,8 +66,10 @@ type Result struct {
 // CLI checks it before starting another uploader that would only find the
 // lock taken and exit: while a black-holed endpoint keeps one uploader busy
 // for seconds, every run would otherwise pay for a process start.
+// Without an upload.lock file no uploader ever ran here, and none is
+// created just to find that out.
 func Busy(d *statedir.Dir) bool {
-	return d.Locked(statedir.UploadLock)
+	return d.Has(statedir.UploadLock) && d.Locked(statedir.UploadLock)
 }
 
 // Run drains the spool, logs first and then metrics, one batch per request,
