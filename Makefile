@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build debian-packages test test-short bench lint collector backend demo fuzz cross clean
+.PHONY: all build debian-packages test bench lint collector backend demo fuzz cross clean
 
 # The framework integrations and their examples are Go modules of their own, so the core
 # module never depends on a CLI framework; lint, cross and the tests run in each of them too.
@@ -28,11 +28,6 @@ test: $(COLLECTOR) backend debian-packages
 # Debian packages the tests drive for real (nginx, curl, chromium, unshare).
 debian-packages:
 	bash .ci/debian-packages.sh
-
-# Unit tests only (no collector needed).
-test-short:
-	$(GO) test -race -count=1 -short ./...
-	@$(call IN_NESTED,$(GO) test -race -count=1 -short ./...)
 
 bench:
 	bash bench/run.sh

@@ -28,9 +28,6 @@ func backendBinary(t *testing.T, bin, envVar string) string {
 		p = filepath.Join(repoRoot(t), "bin", bin)
 	}
 	if _, err := os.Stat(p); err != nil {
-		if testing.Short() {
-			t.Skipf("%s not installed (-short): %v", bin, err)
-		}
 		t.Fatalf("%s: %v\nrun `bash collector-config/install-backend.sh` (make test does), or set %s", bin, err, envVar)
 	}
 	return p

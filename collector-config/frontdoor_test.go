@@ -29,9 +29,6 @@ import (
 // missing nginx fails the test (.ci/run installs it); only -short skips it.
 func nginxBinary(t testing.TB) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: nginx is not started")
-	}
 	if p := os.Getenv("WAYMARK_NGINX"); p != "" {
 		return p
 	}

@@ -58,9 +58,6 @@ func repoRoot(t testing.TB) string {
 // about the real binary and must not pass without it. Only under -short are they skipped.
 func collectorBinary(t testing.TB) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the real collector is not started")
-	}
 	bin := os.Getenv("WAYMARK_COLLECTOR")
 	if bin == "" {
 		bin = filepath.Join("bin", "otelcol-waymark")

@@ -9,9 +9,6 @@ import (
 // acmectl, built with `go build` from this folder, shows what issue 10
 // asks of a CLI on the cobra integration (points 1 to 4).
 func TestAcmectl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs acmectl")
-	}
 	clitest.Contract(t, clitest.Spec{
 		Dir:      ".",
 		Pkg:      "github.com/waymarkhq/waymark/examples/cobra",

@@ -10,9 +10,6 @@ import (
 // asks of a CLI on the urfave/cli integration (point 6: points 1 to 3 as
 // acmectl, and the crash report too).
 func TestAcmecli(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs acmecli")
-	}
 	clitest.Contract(t, clitest.Spec{
 		Dir:      ".",
 		Pkg:      "github.com/waymarkhq/waymark/examples/urfave",

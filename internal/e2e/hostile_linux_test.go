@@ -35,10 +35,7 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() == 0 {
 		return
 	}
-	if testing.Short() {
-		t.Skip("needs root (mounts, chown, running as nobody)")
-	}
-	t.Fatal("this test needs root (mounts, chown, running as nobody); run the e2e tests as root, or with -short to skip it")
+	t.Fatal("this test needs root (mounts, chown, running as nobody); run the e2e tests as root, as CI does")
 }
 
 // asUser makes cmd run as uid (its own group too); 0 leaves it as is.

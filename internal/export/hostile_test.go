@@ -150,9 +150,6 @@ func writeEntries(tb testing.TB, state string, n int, kind Kind, at time.Time, p
 // 100 000 entries cost the host 3 s at exit). The uploader's Maintain does
 // that work.
 func TestAppendDoesNotScanTheSpool(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 10 000 files")
-	}
 	state := t.TempDir()
 	clk := newFakeClock()
 	const n = 10000

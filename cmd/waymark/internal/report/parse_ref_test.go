@@ -42,8 +42,8 @@ type refEvent struct {
 // Line is what one stored line held.
 type refLine struct {
 	Events []refEvent
-	// Skipped counts log records that were not usable as Waymark events, by reason.
-	Skipped map[string]int
+	// LeftOut counts log records that were not usable as Waymark events, by reason.
+	LeftOut map[string]int
 	// Metrics is true when the line held metrics (which the report does not count).
 	Metrics bool
 }
@@ -91,7 +91,7 @@ type refAnyValue struct {
 // ParseLine decodes one line of the collector's OTLP JSON output. Blank lines yield an empty
 // Line. A line that is not a JSON object, or not an OTLP export request, is an error; log
 // records that are not Waymark events, or lack the installation id or any timestamp, are left
-// out and counted in Line.Skipped.
+// out and counted in Line.LeftOut.
 func refParseLine(b []byte) (refLine, error) {
 	var out refLine
 	b = bytes.TrimSpace(b)
@@ -136,10 +136,10 @@ func refParseLine(b []byte) (refLine, error) {
 			for j := range sl.LogRecords {
 				ev, reason := refToEvent(res, &sl.LogRecords[j])
 				if reason != "" {
-					if out.Skipped == nil {
-						out.Skipped = make(map[string]int)
+					if out.LeftOut == nil {
+						out.LeftOut = make(map[string]int)
 					}
-					out.Skipped[reason]++
+					out.LeftOut[reason]++
 					continue
 				}
 				out.Events = append(out.Events, ev)

@@ -43,7 +43,7 @@ type Files struct {
 
 // ReadStats says what a Files source read; it belongs to the source, never to the report.
 type ReadStats struct {
-	Files, SkippedFiles, Lines, MetricsLines, Events, SkippedRecords int
+	Files, OldFilesNotOpened, Lines, MetricsLines, Events, RecordsLeftOut int
 }
 
 // Aggregate implements Source. It fails only when a path given cannot be opened at all.
@@ -90,7 +90,7 @@ func (f Files) Aggregate(q Query) (map[string]*Aggregates, error) {
 		sort.Strings(files)
 		for _, file := range files {
 			if t, ok := RotatedAt(filepath.Base(file)); ok && t.Before(oldest) {
-				st.SkippedFiles++
+				st.OldFilesNotOpened++
 				continue
 			}
 			if err := r.readFile(file); err != nil {
@@ -191,7 +191,7 @@ func (r *fileReader) readFile(path string) error {
 					reasons := make([]string, 0, len(r.dec.skipped))
 					for why, c := range r.dec.skipped {
 						reasons = append(reasons, fmt.Sprintf("%d %s", c, why))
-						r.st.SkippedRecords += c
+						r.st.RecordsLeftOut += c
 					}
 					sort.Strings(reasons)
 					warn(fmt.Sprintf("%slog records skipped: %s", at, strings.Join(reasons, ", ")))
