@@ -169,3 +169,39 @@ func FuzzDetectCI(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPolicy: whatever a policy file or the choice saved for all tools
+// holds, Decide never panics, a policy never turns telemetry on, and a
+// policy that is not exactly off or local means off.
+func FuzzPolicy(f *testing.F) {
+	for _, s := range []string{"off", "local", " LOCAL\n", "on", "", "\x1b[31m", "off\x00on", strings.Repeat("x", 300)} {
+		f.Add(s, "on", "on", false)
+	}
+	f.Fuzz(func(t *testing.T, policy, shared, env string, unreadable bool) {
+		in := Input{
+			Product:   "acme",
+			LookupEnv: envOf(map[string]string{"ACME_TELEMETRY": env}),
+			Policy: func() (string, string, error) {
+				if unreadable {
+					return "", "/etc/acme/telemetry-policy", errors.New("not a regular file")
+				}
+				return policy, "/etc/acme/telemetry-policy", nil
+			},
+			SharedMode: func() (string, error) { return shared, nil },
+		}
+		d := Decide(in)
+		if d.Reason == "" || d.Rule == "" {
+			t.Fatalf("empty rule or reason: %+v", d)
+		}
+		if d.Rule != rulePolicy && d.Mode != Off {
+			t.Fatalf("policy %q (unreadable %v) let rule %s decide %v", policy, unreadable, d.Rule, d.Mode)
+		}
+		word := strings.ToLower(strings.TrimSpace(policy))
+		if (unreadable || word != "local") && d.Mode != Off {
+			t.Fatalf("policy %q (unreadable %v) gave %v, want off", policy, unreadable, d.Mode)
+		}
+		if d.Mode == On || d.Mode == Debug {
+			t.Fatalf("a policy turned telemetry %v", d.Mode)
+		}
+	})
+}

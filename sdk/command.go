@@ -60,7 +60,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, c.decision.Reason)
 		return 1
 	}
-	if sub != "status" && sub != "show" && !flags.all && !c.dirUsable {
+	if sub != "status" && sub != "show" && !flags.all && !c.usable() {
 		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.decision.Reason)
 		return 1
 	}
@@ -171,7 +171,7 @@ func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Telemetry is %s for every Waymark-instrumented tool of this user (saved in %s), "+
 		"unless a tool's own choice says otherwise.\n", modeOf[sub], d.Path())
-	if sub == "disable" && c.dirUsable {
+	if sub == "disable" && c.usable() {
 		if err := c.forget(); err != nil {
 			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %v\n", product, err)
 		}
@@ -326,7 +326,7 @@ func (c *Client) status() Status {
 	if c.dir != nil {
 		st.StateDir = strp(export.Printable(c.dir.Path(), 4096))
 	}
-	if !c.dirUsable {
+	if !c.usable() {
 		return st // nothing is read from a state dir that must not be used
 	}
 	store := store.New(c.dir, c.h.now)

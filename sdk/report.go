@@ -21,10 +21,6 @@ import (
 // promptWait bounds how long ReportPanics waits for an answer.
 const promptWait = 30 * time.Second
 
-// hostname is where a report's scrubber learns the host name to remove; a
-// variable so tests can replace it.
-var hostname = os.Hostname
-
 // ReportPanics, deferred at the top of main (or of a goroutine), catches a
 // panic, asks on a terminal "Send an error report to <product>? … [y/N]"
 // (saying what the report holds and what is removed from it), sends a
@@ -72,7 +68,7 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	host, _ := hostname()
+	host, _ := c.h.hostname()
 	s := scrub.NewWith(scrub.Options{Home: home, User: name, Host: host, Environ: c.h.environ()})
 	eid, _ := uuidx.NewV4()
 	err := c.emit(schema.EventErrorReport,

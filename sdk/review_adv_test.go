@@ -68,3 +68,22 @@ func TestAdvServerReportAfterShutdownIsNotLost(t *testing.T) {
 		t.Fatalf("no error report emitted after a server's Shutdown:\n%s", out)
 	}
 }
+
+// FuzzClaimTicket: whatever an environment variable holds, claimTicket never
+// panics, never accepts a value without a ticket this user wrote, and never
+// looks at a value longer than maxChildEnv.
+func FuzzClaimTicket(f *testing.F) {
+	dir := f.TempDir()
+	token := strings.Repeat("ab", 16)
+	f.Add(token + ":" + dir)
+	f.Add("acme")
+	f.Add(token + ":" + dir + "/../../etc")
+	f.Add(token + ":relative/dir")
+	f.Add(strings.Repeat("a", 5000))
+	f.Add(token + "::" + dir)
+	f.Fuzz(func(t *testing.T, v string) {
+		if _, ok := claimTicket(v); ok {
+			t.Fatalf("claimed %q although no ticket was written", v)
+		}
+	})
+}

@@ -37,10 +37,12 @@ type Client struct {
 	decision  gate.Decision
 	endpoint  string
 	updateURL string
-	// dir is the state directory, nil when none can be had; dirUsable says
-	// whether it may be read (it exists or may be made, and is safe).
+	// dir is the state directory, nil when none can be had. Whether it may
+	// be used is looked at only when something needs it (usable), so a run
+	// that an opt-out turned off never walks its path.
 	dir       *statedir.Dir
-	dirUsable bool
+	dirOnce   sync.Once
+	dirUnsafe error
 	// appended is set once this run queued something in the spool, so
 	// Shutdown knows an upload is worth starting without reading the spool.
 	appended atomic.Bool
@@ -129,11 +131,8 @@ func (c *Client) resolve(prepare func() error) {
 	cfg, h := c.cfg, c.h
 	prefix := gate.EnvPrefix(cfg.Product)
 	path, dirErr := milestones.Dir(cfg.Product, cfg.StateDir, h.lookup, h.userConfigDir)
-	var unsafe error
 	if dirErr == nil {
 		c.dir = statedir.New(path)
-		unsafe = c.dir.Check()
-		c.dirUsable = unsafe == nil
 	}
 	c.endpoint = cfg.Endpoint
 	var endpointErr error
@@ -166,7 +165,7 @@ func (c *Client) resolve(prepare func() error) {
 		},
 		SharedMode: func() (string, error) { return c.sharedMode() },
 		SavedMode: func() (string, error) {
-			if !c.dirUsable || !c.dir.Exists() {
+			if !c.usable() || !c.dir.Exists() {
 				// No directory, no saved choice; whether one can be made
 				// is for Prepare to find out.
 				return "", nil
@@ -176,18 +175,30 @@ func (c *Client) resolve(prepare func() error) {
 		EndpointErr: endpointErr,
 		StateDirErr: dirErr,
 		StateDirUnsafe: func() error {
-			if unsafe == nil && c.dirUsable && c.dir.Exists() {
-				if unsafe = c.dir.CheckEntries(); unsafe != nil {
-					c.dirUsable = false
-				}
-			}
-			return unsafe
+			c.usable()
+			return c.dirUnsafe
 		},
 		OTelEnvHazard: func() string { return export.EnvHazard() },
 	}
 	in.Prepare = prepare
 	c.decision = gate.Decide(in)
 	c.decision.Warnings = append(c.decision.Warnings, warnings...)
+}
+
+// usable reports whether the state dir may be used: it exists or may be
+// made, is safe (statedir.Check), and its entries are ones Waymark made
+// (statedir.CheckEntries). It looks once, on first need.
+func (c *Client) usable() bool {
+	if c.dir == nil {
+		return false
+	}
+	c.dirOnce.Do(func() {
+		c.dirUnsafe = c.dir.Check()
+		if c.dirUnsafe == nil && c.dir.Exists() {
+			c.dirUnsafe = c.dir.CheckEntries()
+		}
+	})
+	return c.dirUnsafe == nil
 }
 
 // sharedDir is the per-user folder whose mode file holds the choice saved
@@ -365,7 +376,7 @@ func (c *Client) sendUsage(store *store.Store) {
 func (c *Client) initDebug() {
 	cfg, h := c.cfg, c.h
 	id, ok := "", false
-	if c.dirUsable {
+	if c.usable() {
 		id, ok = store.New(c.dir, h.now).PeekDeviceID()
 	}
 	if !ok {
@@ -578,6 +589,7 @@ type host struct {
 	stderrTerminal func() bool
 	userConfigDir  func() (string, error)
 	executable     func() (string, error)
+	hostname       func() (string, error) // for the crash report's scrubber
 	exit           func(int)
 }
 
@@ -590,6 +602,7 @@ func osHost() host {
 		stderrTerminal: func() bool { return gate.IsTerminal(os.Stderr.Fd()) },
 		userConfigDir:  os.UserConfigDir,
 		executable:     os.Executable,
+		hostname:       os.Hostname,
 		exit:           os.Exit,
 	}
 }

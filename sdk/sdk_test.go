@@ -50,6 +50,7 @@ func testHost(t *testing.T, env map[string]string) (host, *syncBuffer) {
 		stderrTerminal: func() bool { return false },
 		userConfigDir:  func() (string, error) { return cfgDir, nil },
 		executable:     func() (string, error) { return "", errors.New("no executable in tests") },
+		hostname:       func() (string, error) { return "test-host", nil },
 		exit:           func(int) { t.Fatal("exit called") },
 	}, errOut
 }

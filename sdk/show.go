@@ -44,7 +44,7 @@ func (c *Client) cmdShow(stdout io.Writer, jsonOut bool) int {
 // show gathers the view without creating or changing any file.
 func (c *Client) show() showView {
 	v := showView{Sent: []export.LedgerEvent{}, Pending: []export.LedgerEvent{}, Warnings: []string{}}
-	if !c.dirUsable || c.dir == nil {
+	if !c.usable() || c.dir == nil {
 		return v // nothing is read from a state dir that must not be used
 	}
 	sent, err := export.ReadLedger(c.dir)

@@ -38,6 +38,9 @@ const (
 	// maxTicket bounds a ticket file: URLs are at most 2 KiB each, and the
 	// opt-out variable names few and short.
 	maxTicket = 16 << 10
+	// maxChildEnv bounds the childEnv value a process looks at: a token, a
+	// colon and a path.
+	maxChildEnv = 32 + 1 + 4096
 	// staleTickets is how old a ticket of a child that never came may grow.
 	staleTickets = 10 * time.Minute
 )
@@ -82,6 +85,9 @@ func init() {
 // and consumes the ticket. It reports false for anything that is not a
 // ticket this state dir holds.
 func claimTicket(v string) (Config, bool) {
+	if len(v) > maxChildEnv {
+		return Config{}, false
+	}
 	token, dir, ok := strings.Cut(v, ":")
 	name, okName := statedir.UploaderTicket(token)
 	if !ok || !okName || !filepath.IsAbs(dir) {
@@ -218,7 +224,7 @@ func runUploadChild(cfg Config, h host) {
 	defer killer.Stop()
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(nil)
-	if c.decision.Mode != gate.On || !c.dirUsable {
+	if c.decision.Mode != gate.On || !c.usable() {
 		return
 	}
 	c.dir.RemoveUploaderTickets(staleTickets, h.now())

@@ -65,6 +65,10 @@ func (f Files) Aggregate(q Query) (map[string]*Aggregates, error) {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 		if !info.IsDir() {
+			if !info.Mode().IsRegular() {
+				// A FIFO or device would block the report or never end.
+				return nil, fmt.Errorf("report: %s is not a regular file or a directory", p)
+			}
 			if err := r.readFile(p); err != nil {
 				return nil, err
 			}
