@@ -127,15 +127,11 @@ func run(pairs, warmup int, linger time.Duration, keep bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	tmp, err := os.MkdirTemp("", "waymark-exitcost-")
+	tmp, cleanup, err := measure.Workdir("exitcost", keep)
 	if err != nil {
 		return false, err
 	}
-	if keep {
-		fmt.Println("files kept in", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	acme := filepath.Join(tmp, "acme")
 	fmt.Println("building examples/cli as", acme, "...")
 	if err := measure.Build(root, "./examples/cli", acme, "-trimpath"); err != nil {

@@ -33,7 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,15 +92,11 @@ func run(samples, warmup int, yqVersion string, keep bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	tmp, err := os.MkdirTemp("", "waymark-firstrun-")
+	tmp, cleanup, err := measure.Workdir("firstrun", keep)
 	if err != nil {
 		return false, err
 	}
-	if keep {
-		fmt.Println("files kept in", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 
 	// /proc/<pid>/exe names the binary with every symbolic link resolved.
 	if tmp, err = filepath.EvalSymlinks(tmp); err != nil {
@@ -441,25 +436,7 @@ func blackHole() (endpoint, error) {
 // /proc/<pid>/exe): the detached uploaders of earlier samples.
 func waitNoProcess(exe string, max time.Duration) {
 	deadline := time.Now().Add(max)
-	for len(processes(exe)) > 0 && time.Now().Before(deadline) {
+	for len(measure.Processes(exe)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func processes(exe string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if target, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && target == exe {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }

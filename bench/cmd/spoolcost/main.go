@@ -30,7 +30,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,15 +75,11 @@ func run(pairs, warmup, entries int, keep bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	tmp, err := os.MkdirTemp("", "waymark-spoolcost-")
+	tmp, cleanup, err := measure.Workdir("spoolcost", keep)
 	if err != nil {
 		return false, err
 	}
-	if keep {
-		fmt.Println("files kept in", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	acme := filepath.Join(tmp, "acme")
 	fmt.Println("building examples/cli as", acme, "...")
 	if err := measure.Build(root, "./examples/cli", acme, "-trimpath"); err != nil {
@@ -228,7 +223,7 @@ func (in *install) timedRun(acme string, keep bool) error {
 	if stderr.Len() > 0 {
 		return fmt.Errorf("%s: acme hello wrote on stderr: %q", in.name, stderr.String())
 	}
-	for _, p := range processesOf(acme) {
+	for _, p := range measure.Processes(acme) {
 		in.seen[p] = true
 	}
 	waitNoProcesses(acme, 15*time.Second)
@@ -297,29 +292,10 @@ func releasedPort() (string, error) {
 	return "http://" + addr, nil
 }
 
-// processesOf lists the live processes running exe (by /proc/<pid>/exe).
-func processesOf(exe string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if target, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && target == exe {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // waitNoProcesses waits, at most max, until no process runs exe.
 func waitNoProcesses(exe string, max time.Duration) {
 	deadline := time.Now().Add(max)
-	for len(processesOf(exe)) > 0 && time.Now().Before(deadline) {
+	for len(measure.Processes(exe)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }

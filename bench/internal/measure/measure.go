@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -198,4 +199,39 @@ func Verdict(ok bool) string {
 		return "PASS"
 	}
 	return "FAIL"
+}
+
+// Workdir makes a temporary folder for one benchmark run named after it. With
+// keep it is left for people to look at (and its path printed); otherwise
+// cleanup removes it.
+func Workdir(name string, keep bool) (dir string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", "waymark-"+name+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	if keep {
+		fmt.Println("files kept in", dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// Processes lists the live processes running exe (by /proc/<pid>/exe; none
+// where there is no /proc).
+func Processes(exe string) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if target, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && target == exe {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
