@@ -47,9 +47,6 @@ func detachChild(out string) int {
 }
 
 func TestStartDetached(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
 	out := filepath.Join(t.TempDir(), "report.json")
 	cmd := helperCmd(t, "detach-child", "WAYMARK_HELPER_OUT="+out)
 	start := time.Now()

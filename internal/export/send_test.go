@@ -448,9 +448,6 @@ func TestSendIgnoresOTELEnvironment(t *testing.T) {
 // certificate for example.com. The send runs in a child process because
 // net/http reads the proxy variables only once per process.
 func TestSendHonoursHTTPSProxy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a process")
-	}
 	rec := &recorder{}
 	target := httptest.NewTLSServer(rec)
 	defer target.Close()

@@ -474,9 +474,6 @@ func TestSpoolConcurrentGoroutines(t *testing.T) {
 }
 
 func TestSpoolConcurrentProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
 	dir := t.TempDir()
 	const procs, each = 4, 50
 	var cmds []*exec.Cmd

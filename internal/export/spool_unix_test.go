@@ -15,9 +15,6 @@ import (
 
 // A writer killed at any instant must leave a spool that reads cleanly.
 func TestSpoolSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
 	state := t.TempDir()
 	dir := filepath.Join(state, "spool")
 	clk := newFakeClock()

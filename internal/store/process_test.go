@@ -76,9 +76,6 @@ func runChild(dir, log, start string) error {
 }
 
 func TestExactlyOnceAcrossProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts 20 processes")
-	}
 	const procs = 20
 	for round := 0; round < 3; round++ {
 		t.Run(fmt.Sprint("round", round), func(t *testing.T) {
