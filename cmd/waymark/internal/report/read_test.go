@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -363,29 +362,4 @@ func caseFolded(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// A FIFO named on the command line is refused at once, not read (which
-// would block for ever).
-func TestNamedFIFOIsRefused(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no FIFOs on Windows")
-	}
-	fifo := filepath.Join(t.TempDir(), "logs.jsonl")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := Files{Paths: []string{fifo}}.Aggregate(Query{Now: time.Now()})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
-			t.Fatalf("err = %v, want a refusal", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the report blocked on a FIFO")
-	}
 }
