@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestAdvTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
 	d := statedir.New(dir)
 	token := strings.Repeat("ab", 16)
 	name, _ := statedir.UploaderTicket(token)
-	data, _ := json.Marshal(childTicket{Product: cfg.Product, Version: cfg.Version, Endpoint: cfg.Endpoint, UpdateURL: cfg.UpdateURL, OptOutEnv: cfg.OptOutEnv})
+	data := childTicket{Product: cfg.Product, Version: cfg.Version, Endpoint: cfg.Endpoint, UpdateURL: cfg.UpdateURL, OptOutEnv: cfg.OptOutEnv}.encode()
 	if err := d.WriteFile(name, data); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,32 @@ func FuzzClaimTicket(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		if _, ok := claimTicket(v); ok {
 			t.Fatalf("claimed %q although no ticket was written", v)
+		}
+	})
+}
+
+// FuzzTicketEncode: the hand-written ticket reads back, with encoding/json,
+// exactly as encoding/json's own encoding of it does, whatever the strings
+// hold (a URL, a variable name, bytes that are not UTF-8).
+func FuzzTicketEncode(f *testing.F) {
+	f.Add("acme", "1.0.0", "https://collector.example:4318", "", "ACME_NO_TELEMETRY", true, false)
+	f.Add("a\"b", "\x00\xff", "http://127.0.0.1:1/x?a=1&b=<2>", "u\u2028", "", false, true)
+	f.Fuzz(func(t *testing.T, product, version, endpoint, update, optOut string, insecure, consent bool) {
+		in := childTicket{Product: product, Version: version, Endpoint: endpoint, UpdateURL: update,
+			AllowInsecure: insecure, RequireConsent: consent}
+		if optOut != "" {
+			in.OptOutEnv = []string{optOut, "DO_NOT_TRACK"}
+		}
+		var got, want childTicket
+		if err := json.Unmarshal(in.encode(), &got); err != nil {
+			t.Fatalf("encode gave no JSON: %v\n%s", err, in.encode())
+		}
+		std, _ := json.Marshal(in)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("read back %+v, encoding/json's reads back %+v", got, want)
 		}
 	})
 }

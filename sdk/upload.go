@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -12,8 +11,10 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
 // childEnv marks the detached uploader: the host's own binary re-run with
@@ -56,6 +57,40 @@ type childTicket struct {
 	UpdateURL      string   `json:"update_url,omitempty"`
 	OptOutEnv      []string `json:"opt_out_env,omitempty"`
 	RequireConsent bool     `json:"require_consent,omitempty"`
+}
+
+// encode is the ticket as JSON, the same that encoding/json would make of
+// it (and that claimTicket reads with it), written by hand so that the
+// host's first run does not pay for encoding/json's first use.
+func (t childTicket) encode() []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"product":`...)
+	b = jsonx.AppendString(b, t.Product)
+	b = append(b, `,"version":`...)
+	b = jsonx.AppendString(b, t.Version)
+	b = append(b, `,"endpoint":`...)
+	b = jsonx.AppendString(b, t.Endpoint)
+	if t.AllowInsecure {
+		b = append(b, `,"allow_insecure":true`...)
+	}
+	if t.UpdateURL != "" {
+		b = append(b, `,"update_url":`...)
+		b = jsonx.AppendString(b, t.UpdateURL)
+	}
+	if len(t.OptOutEnv) > 0 {
+		b = append(b, `,"opt_out_env":[`...)
+		for i, v := range t.OptOutEnv {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonx.AppendString(b, v)
+		}
+		b = append(b, ']')
+	}
+	if t.RequireConsent {
+		b = append(b, `,"require_consent":true`...)
+	}
+	return append(b, '}')
 }
 
 // init recognises the detached uploader before main runs, so no host code
@@ -142,16 +177,16 @@ func (c *Client) maybeDetach() {
 		return
 	}
 	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	if err := uuidx.Random(raw[:]); err != nil {
 		c.note("uploader: %v", err)
 		return
 	}
 	token := hex.EncodeToString(raw[:])
 	name, _ := statedir.UploaderTicket(token)
-	data, _ := json.Marshal(childTicket{
+	data := childTicket{
 		Product: c.cfg.Product, Version: c.cfg.Version, Endpoint: c.endpoint, AllowInsecure: c.cfg.AllowInsecure,
 		UpdateURL: c.updateURL, OptOutEnv: c.cfg.OptOutEnv, RequireConsent: c.cfg.RequireConsent,
-	})
+	}.encode()
 	if len(data) > maxTicket {
 		c.note("uploader: its ticket would be %d bytes, more than it may read", len(data))
 		c.spool.Maintain()

@@ -4,12 +4,9 @@ package export
 
 import (
 	"errors"
-	"os/exec"
 	"runtime"
 )
 
-func detach(*exec.Cmd) error {
-	return errors.New("exporter: detaching a process is not supported on " + runtime.GOOS)
+func startDetached(string, []string, []string) (int, error) {
+	return 0, errors.New("detaching a process is not supported on " + runtime.GOOS)
 }
-
-func detachDir() string { return "" }

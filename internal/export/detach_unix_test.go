@@ -50,7 +50,7 @@ func TestStartDetached(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	cmd := helperCmd(t, "detach-child", "WAYMARK_HELPER_OUT="+out)
 	start := time.Now()
-	p, err := StartDetached(cmd.Path, nil, cmd.Env)
+	pid, err := StartDetached(cmd.Path, nil, cmd.Env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +73,8 @@ func TestStartDetached(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	mySid, _ := unix.Getsid(0)
-	if r.Pid != p.Pid {
-		t.Fatalf("report from pid %d, started %d", r.Pid, p.Pid)
+	if r.Pid != pid {
+		t.Fatalf("report from pid %d, started %d", r.Pid, pid)
 	}
 	if r.Sid == mySid || r.Sid != r.Pid || r.Pgid != r.Pid {
 		t.Fatalf("child sid %d pgid %d (pid %d); ours %d: want a new session led by the child", r.Sid, r.Pgid, r.Pid, mySid)
@@ -88,9 +88,9 @@ func TestStartDetached(t *testing.T) {
 	// Once it exits it must be reaped: no zombie while we live.
 	deadline = time.Now().Add(10 * time.Second)
 	for {
-		gone := errors.Is(syscall.Kill(p.Pid, 0), syscall.ESRCH)
+		gone := errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 		if runtime.GOOS == "linux" {
-			b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/stat")
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 			gone = gone && errors.Is(err, os.ErrNotExist)
 			if err == nil && time.Now().After(deadline) {
 				t.Fatalf("child still in the process table: %s", strings.TrimSpace(string(b)))

@@ -10,16 +10,22 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// detach starts the child without the parent's console and in its own
-// process group, so closing the console or Ctrl+C there does not reach it.
-func detach(cmd *exec.Cmd) error {
+// startDetached starts the child without the parent's console and in its own
+// process group, so closing the console or Ctrl+C there does not reach it,
+// with its working directory in the temporary folder: holding the caller's
+// open would stop the user deleting it.
+func startDetached(exe string, args, env []string) (int, error) {
+	cmd := exec.Command(exe, args...)
+	cmd.Env = env
+	// nil Stdin, Stdout and Stderr are the null device.
+	cmd.Dir = os.TempDir()
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		CreationFlags: windows.DETACHED_PROCESS | windows.CREATE_NEW_PROCESS_GROUP | windows.CREATE_NO_WINDOW,
 		HideWindow:    true,
 	}
-	return nil
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	go cmd.Wait()
+	return cmd.Process.Pid, nil
 }
-
-// detachDir keeps the child from holding the caller's working directory open,
-// which on Windows would stop the user deleting it.
-func detachDir() string { return os.TempDir() }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,22 +72,29 @@ type Dir struct {
 	path   string
 	budget *Budget
 	noSync bool
+	// made is set once Create has made the directory and found it safe; the
+	// Dirs derived from one New share it, so a run walks the path once.
+	made *atomic.Bool
 }
 
 // New returns the state directory at path, which must be absolute (Resolve
 // makes it so). It does no I/O.
-func New(path string) *Dir { return &Dir{path: path} }
+func New(path string) *Dir { return &Dir{path: path, made: new(atomic.Bool)} }
 
 // WithBudget returns a Dir that charges every lock wait to b, so the waits of
 // one run of the host add up to at most b's total.
-func (d *Dir) WithBudget(b *Budget) *Dir { return &Dir{path: d.path, budget: b, noSync: d.noSync} }
+func (d *Dir) WithBudget(b *Budget) *Dir {
+	return &Dir{path: d.path, budget: b, noSync: d.noSync, made: d.made}
+}
 
 // WithoutSync returns a Dir whose writes skip fsync. Writes stay atomic
 // (temp file, rename), so a process killed at any point leaves the old
 // content or the new; only a power cut within the kernel's writeback delay
 // can lose the latest write. The host's own run uses it: one fsync can cost
 // it up to 200 ms on a busy disk.
-func (d *Dir) WithoutSync() *Dir { return &Dir{path: d.path, budget: d.budget, noSync: true} }
+func (d *Dir) WithoutSync() *Dir {
+	return &Dir{path: d.path, budget: d.budget, noSync: true, made: d.made}
+}
 
 // Path returns the directory's absolute path, for people to read.
 func (d *Dir) Path() string { return d.path }
@@ -191,12 +199,21 @@ func (d *Dir) Exists() bool {
 }
 
 // Create makes the directory (mode 0700) if it does not exist, then checks
-// it as Check does.
+// it as Check does. Once it has succeeded, later calls on this Dir and those
+// derived from it return nil at once: what Check found safe (every part of
+// the path writable only by root or this user) no other user can change.
 func (d *Dir) Create() error {
+	if d.made.Load() {
+		return nil
+	}
 	if err := os.MkdirAll(d.path, dirPerm); err != nil {
 		return fmt.Errorf("statedir: state dir %s is not writable: %w", d.path, err)
 	}
-	return d.Check()
+	if err := d.Check(); err != nil {
+		return err
+	}
+	d.made.Store(true)
+	return nil
 }
 
 // ReadFile returns the content of n, at most limit bytes. A missing file is

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
@@ -123,18 +124,26 @@ func parseMilestones(data []byte) (record, error) {
 }
 
 // formatMilestones encodes r as milestones.json. Keys come out sorted, so
-// the same record always gives the same bytes.
+// the same record always gives the same bytes. It is written by hand
+// (jsonx): encoding/json's first use would cost a first run more than the
+// rest of the write.
 func formatMilestones(r record) ([]byte, error) {
-	f := struct {
-		InstallationID string            `json:"installation_id"`
-		Milestones     map[string]string `json:"milestones"`
-	}{r.installationID, make(map[string]string, len(r.at))}
-	for name, t := range r.at {
-		f.Milestones[name] = formatTime(t)
+	names := make([]string, 0, len(r.at))
+	for name := range r.at {
+		names = append(names, name)
 	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return nil, err
+	sort.Strings(names)
+	b := make([]byte, 0, 64+48*len(names))
+	b = append(b, `{"installation_id":`...)
+	b = jsonx.AppendString(b, r.installationID)
+	b = append(b, `,"milestones":{`...)
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonx.AppendString(b, name)
+		b = append(b, ':')
+		b = jsonx.AppendString(b, formatTime(r.at[name]))
 	}
-	return append(b, '\n'), nil
+	return append(b, "}}\n"...), nil
 }

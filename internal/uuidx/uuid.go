@@ -1,7 +1,9 @@
 // Package uuidx owns the few UUID operations Waymark needs: a random
 // version-4 UUID for the installation id and the per-process session id, a
 // name-based version-5 UUID (RFC 9562, SHA-1) for event ids that stay the same
-// when an event is replayed, and a check of the canonical text form.
+// when an event is replayed, a check of the canonical text form, and the
+// random bytes behind them (Random), which the uploader's one-time token
+// uses too.
 //
 // It works on the canonical 36-character text form only and never parses the
 // URN, braced or hyphen-less forms; it keeps no state and does no work at
@@ -14,15 +16,29 @@ import (
 	"fmt"
 )
 
+// Random fills b with bytes from the operating system's secure random
+// source: the getrandom system call on Linux, crypto/rand elsewhere. On
+// Linux a first crypto/rand read in a process also sets up its generator
+// state, which costs a short-lived CLI more than the read itself.
+func Random(b []byte) error {
+	if osRandom(b) {
+		return nil
+	}
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("uuidx: read random bytes: %w", err)
+	}
+	return nil
+}
+
 // hexDigits is a constant so that formatting needs no package-level table.
 const hexDigits = "0123456789abcdef"
 
 // NewV4 returns a new random (version 4, RFC 9562 variant) UUID in lowercase
-// canonical form, read from crypto/rand.
+// canonical form, read from Random.
 func NewV4() (string, error) {
 	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
-		return "", fmt.Errorf("uuidx: read random bytes: %w", err)
+	if err := Random(u[:]); err != nil {
+		return "", err
 	}
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // variant 10xx (RFC 9562)
