@@ -4,59 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 )
 
 // ErrLocked reports that another process holds the lock.
 var ErrLocked = errors.New("statedir: lock held by another process")
 
-// writeFileAtomic replaces path with data so that a reader, or a crash at any
-// moment, sees either the old content or the new, never a mix or a
-// truncation. The temporary file ("." + base + ".tmp-" + digits) lives in the
-// same directory, is made with O_EXCL (so nothing planted there is followed)
-// and is removed on failure.
-func writeFileAtomic(path string, data []byte, perm os.FileMode, sync bool) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("statedir: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil && !isChmodUnsupported(err) {
-		return fmt.Errorf("statedir: write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("statedir: write %s: %w", path, err)
-	}
-	if sync {
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("statedir: sync %s: %w", path, err)
-		}
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("statedir: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("statedir: rename %s: %w", path, err)
-	}
-	ok = true
-	return nil
-}
-
 // Lock is a held advisory lock on a file. The zero value is not a lock.
 type Lock struct {
-	f *os.File
+	f *file
 }
 
 // tryLock takes the exclusive lock on path without waiting. It creates the
@@ -67,8 +23,8 @@ func tryLock(path string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("statedir: lock %s: %w", path, err)
 	}
-	if err := tryLockFile(f); err != nil {
-		f.Close()
+	if err := f.tryLock(); err != nil {
+		f.close()
 		if errors.Is(err, ErrLocked) {
 			return nil, ErrLocked
 		}
@@ -103,8 +59,8 @@ func (l *Lock) Unlock() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	err := unlockFile(l.f)
-	if cerr := l.f.Close(); err == nil {
+	err := l.f.unlock()
+	if cerr := l.f.close(); err == nil {
 		err = cerr
 	}
 	l.f = nil

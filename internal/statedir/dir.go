@@ -229,20 +229,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readAll(f, path, limit)
-}
-
-// readAll reads f, at most limit bytes, and closes it.
-func readAll(f *os.File, path string, limit int64) ([]byte, error) {
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("statedir: read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, path, limit)
-	}
-	return data, nil
+	return f.readAll(path, limit)
 }
 
 // ReadPolicyFile reads a file outside the state dir that an administrator
@@ -255,7 +242,7 @@ func ReadPolicyFile(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readAll(f, path, limit)
+	return f.readAll(path, limit)
 }
 
 // WriteFile replaces n with data atomically (temp file, fsync, rename), mode
@@ -302,14 +289,13 @@ func (d *Dir) Append(n Name, data []byte, limit int64) error {
 	if err != nil {
 		return err
 	}
-	fi, err := f.Stat()
-	if err == nil && fi.Size()+int64(len(data)) > limit {
+	if f.size+int64(len(data)) > limit {
 		err = fmt.Errorf("%w: %s would pass %d bytes", ErrTooLarge, path, limit)
 	}
 	if err == nil {
-		_, err = f.Write(data)
+		err = f.write(data)
 	}
-	if cerr := f.Close(); err == nil {
+	if cerr := f.close(); err == nil {
 		err = cerr
 	}
 	if err != nil && !errors.Is(err, ErrTooLarge) {

@@ -2,17 +2,12 @@
 
 package statedir
 
-import (
-	"errors"
-	"os"
-)
+import "errors"
 
 // On platforms with neither flock nor LockFileEx the lock is unsupported:
 // callers see an error and telemetry treats the state as unavailable.
-func tryLockFile(*os.File) error {
+func (f *file) tryLock() error {
 	return errors.New("statedir: file locking unsupported on this platform")
 }
 
-func unlockFile(*os.File) error { return nil }
-
-func isChmodUnsupported(error) bool { return false }
+func (f *file) unlock() error { return nil }

@@ -3,61 +3,190 @@
 package statedir
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
+
+// file is an open file of the state dir. On Unix it is a bare descriptor:
+// the host's run opens a dozen of these, and an *os.File would add
+// allocation, a finalizer and a try at the poller (five system calls on a
+// regular file) to each.
+type file struct {
+	fd   int
+	size int64 // at open
+}
 
 // openRegular opens path without following a symlink at its last element
 // and without blocking on a FIFO or device, then keeps it only if it is a
 // regular file owned by this user.
-func openRegular(path string, flag int, perm os.FileMode) (*os.File, error) {
+func openRegular(path string, flag int, perm os.FileMode) (*file, error) {
 	return openFile(path, flag, perm, true)
 }
 
 // openFile is openRegular, with the owner checked only when mine is set.
-func openFile(path string, flag int, perm os.FileMode, mine bool) (*os.File, error) {
+func openFile(path string, flag int, perm os.FileMode, mine bool) (*file, error) {
 	// O_NOCTTY: a planted terminal device must never become the
 	// controlling terminal of a detached uploader.
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
+	var fd int
+	err := retryEINTR(func() (err error) {
+		fd, err = syscall.Open(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, uint32(perm.Perm()))
+		return err
+	})
 	if err != nil {
 		// ELOOP on Linux and macOS, EMLINK on FreeBSD: a symlink.
-		if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.EISDIR) {
+		if err == syscall.ELOOP || err == syscall.EMLINK || err == syscall.ENXIO || err == syscall.EISDIR {
 			return nil, fmt.Errorf("%w: %s is not a regular file: %v", ErrUnsafe, path, err)
 		}
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	fi, err := f.Stat()
-	if err == nil && (!fi.Mode().IsRegular() || mine && !ownedByMe(fi)) {
+	var st syscall.Stat_t
+	if err = syscall.Fstat(fd, &st); err != nil {
+		err = &fs.PathError{Op: "stat", Path: path, Err: err}
+	} else if st.Mode&syscall.S_IFMT != syscall.S_IFREG || mine && int(st.Uid) != euid() {
 		err = fmt.Errorf("%w: %s is not a regular file of this user", ErrUnsafe, path)
-	}
-	if err == nil && flag&(os.O_WRONLY|os.O_RDWR) != 0 && hardLinked(fi) {
+	} else if flag&(os.O_WRONLY|os.O_RDWR) != 0 && st.Nlink > 1 {
 		// Written in place (appends, locks): a hard link would carry the
 		// write to another file.
 		err = fmt.Errorf("%w: %s has other hard links", ErrUnsafe, path)
 	}
 	if err != nil {
-		f.Close()
+		syscall.Close(fd)
 		return nil, err
 	}
-	return f, nil
+	return &file{fd: fd, size: st.Size}, nil
 }
+
+// readAll reads f, at most limit bytes, and closes it.
+func (f *file) readAll(path string, limit int64) ([]byte, error) {
+	defer f.close()
+	// Room for what fstat saw and one byte more, to see the end (or that
+	// the file grew) without growing the buffer.
+	n := min(max(f.size, 0), limit) + 1
+	buf := make([]byte, 0, n)
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		var m int
+		err := retryEINTR(func() (err error) {
+			m, err = syscall.Read(f.fd, buf[len(buf):cap(buf)])
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("statedir: read %s: %w", path, err)
+		}
+		if m <= 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+m]
+	}
+	return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, path, limit)
+}
+
+// write writes all of b at the file's offset.
+func (f *file) write(b []byte) error {
+	for len(b) > 0 {
+		var m int
+		err := retryEINTR(func() (err error) {
+			m, err = syscall.Write(f.fd, b)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if m <= 0 {
+			return io.ErrShortWrite
+		}
+		b = b[m:]
+	}
+	return nil
+}
+
+// tryLock takes the file's exclusive flock without waiting.
+func (f *file) tryLock() error {
+	err := retryEINTR(func() error { return syscall.Flock(f.fd, syscall.LOCK_EX|syscall.LOCK_NB) })
+	if err == syscall.EWOULDBLOCK || err == syscall.EAGAIN {
+		return ErrLocked
+	}
+	return err
+}
+
+// unlock does nothing: closing the only descriptor of the lock file
+// releases its flock.
+func (f *file) unlock() error { return nil }
+
+func (f *file) close() error { return syscall.Close(f.fd) }
+
+// writeFileAtomic replaces path with data so that a reader, or a crash at any
+// moment, sees either the old content or the new, never a mix or a
+// truncation. The temporary file ("." + base + ".tmp-" + digits) lives in the
+// same directory, is made with O_EXCL (so nothing planted there is followed)
+// and is removed on failure. The caller has checked what is at path.
+func writeFileAtomic(path string, data []byte, perm os.FileMode, sync bool) error {
+	dir, base := filepath.Split(path)
+	var tmp string
+	var fd int
+	for try := 0; ; try++ {
+		tmp = dir + "." + base + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		err := retryEINTR(func() (err error) {
+			fd, err = syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, uint32(perm.Perm()))
+			return err
+		})
+		if err == nil {
+			break
+		}
+		if err != syscall.EEXIST || try == 100 {
+			return fmt.Errorf("statedir: write %s: %w", path, &fs.PathError{Op: "open", Path: tmp, Err: err})
+		}
+	}
+	f := &file{fd: fd}
+	err := retryEINTR(func() error { return syscall.Fchmod(fd, uint32(perm.Perm())) }) // whatever the umask
+	if err == nil {
+		err = f.write(data)
+	}
+	if err == nil && sync {
+		err = retryEINTR(func() error { return syscall.Fsync(fd) })
+	}
+	if cerr := f.close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syscall.Rename(tmp, path)
+	}
+	if err != nil {
+		syscall.Unlink(tmp)
+		return fmt.Errorf("statedir: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// retryEINTR calls op again while a signal interrupts it (on network and
+// FUSE file systems, the Go runtime's own preemption signal can).
+func retryEINTR(op func() error) error {
+	for {
+		if err := op(); err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// euid is this process's effective user id, asked for once.
+var euid = sync.OnceValue(os.Geteuid)
 
 func ownedByMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return !ok || int(st.Uid) == os.Geteuid()
+	return !ok || int(st.Uid) == euid()
 }
 
 func groupOrOtherWritable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o022 != 0 }
-
-func hardLinked(fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Nlink > 1
-}
 
 // checkChain applies ssh's rule for the path leading to the state dir: every
 // directory on the way, and every symlink followed, belongs to root or to
@@ -112,5 +241,5 @@ func walkChain(path string, depth int) error {
 
 func ownedByRootOrMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return !ok || st.Uid == 0 || int(st.Uid) == os.Geteuid()
+	return !ok || st.Uid == 0 || int(st.Uid) == euid()
 }
