@@ -217,7 +217,9 @@ func (c *Client) sharedDir() *statedir.Dir {
 // holds no choice.
 func (c *Client) sharedMode() (string, error) {
 	d := c.sharedDir()
-	if d == nil || d.Check() != nil || !d.Exists() {
+	// Most users never save a choice for all tools: one look that the
+	// folder is missing spares walking the path to it.
+	if d == nil || !d.Exists() || d.Check() != nil {
 		return "", nil
 	}
 	return store.New(d, c.h.now).Mode()
@@ -327,7 +329,7 @@ func (c *Client) ready() bool {
 // update notices. The pipeline must be ready.
 func (c *Client) countRun() {
 	cfg, h := c.cfg, c.h
-	if c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown(c.noticeVersion()) && h.stderrTerminal() {
+	if c.decision.Mode == gate.On && c.decision.CI == "" && h.stderrTerminal() && !c.store.NoticeShown(c.noticeVersion()) {
 		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
 			if err := c.store.MarkNoticeShown(c.noticeVersion()); err != nil {
 				c.note("notice: %v", err)
@@ -351,7 +353,7 @@ func (c *Client) needsCount() bool {
 	if c.usageDue(c.store) {
 		return true
 	}
-	return c.decision.Mode == gate.On && c.decision.CI == "" && !c.store.NoticeShown(c.noticeVersion()) && c.h.stderrTerminal()
+	return c.decision.Mode == gate.On && c.decision.CI == "" && c.h.stderrTerminal() && !c.store.NoticeShown(c.noticeVersion())
 }
 
 // usageDue is a lock-free look at the usage ticket, so the common run, with

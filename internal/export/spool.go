@@ -209,9 +209,20 @@ func encodeEntry(kind Kind, sig Signal, payload []byte) []byte {
 	b[4], b[5], b[6] = entryVersion, byte(kind), byte(sig)
 	binary.BigEndian.PutUint32(b[8:], uint32(len(payload)))
 	copy(b[headerLen:], payload)
-	crc := crc32.Update(crc32.ChecksumIEEE(b[4:12]), crc32.IEEETable, payload)
-	binary.BigEndian.PutUint32(b[12:], crc)
+	binary.BigEndian.PutUint32(b[12:], crcIEEE(crcIEEE(0, b[4:12]), payload))
 	return b
+}
+
+// crcIEEE is crc32.Update(crc, crc32.IEEETable, p), summed a byte at a time
+// from the table the package builds at init. crc32's own fast path first
+// builds 8 KiB more of tables, which costs the host's first run more than
+// summing an entry of a few hundred bytes this way.
+func crcIEEE(crc uint32, p []byte) uint32 {
+	crc = ^crc
+	for _, v := range p {
+		crc = crc32.IEEETable[byte(crc)^v] ^ crc>>8
+	}
+	return ^crc
 }
 
 var errCorrupt = errors.New("exporter: corrupt spool entry")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"maps"
 	"os"
 	"os/exec"
@@ -521,4 +522,15 @@ func TestSpoolConcurrentProcesses(t *testing.T) {
 	if len(want) != 0 {
 		t.Fatalf("%d entries lost, e.g. %v", len(want), slices.Sorted(maps.Keys(want))[0])
 	}
+}
+
+// crcIEEE is the checksum decodeEntry checks with hash/crc32.
+func FuzzCRCIEEE(f *testing.F) {
+	f.Add(uint32(0), []byte(""))
+	f.Add(uint32(0xdeadbeef), []byte("WMSP entry payload"))
+	f.Fuzz(func(t *testing.T, crc uint32, p []byte) {
+		if got, want := crcIEEE(crc, p), crc32.Update(crc, crc32.IEEETable, p); got != want {
+			t.Fatalf("crcIEEE(%#x, %q) = %#x, crc32 %#x", crc, p, got, want)
+		}
+	})
 }

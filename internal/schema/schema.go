@@ -9,8 +9,8 @@ package schema
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
+	"sync"
 )
 
 // Shape is what a value must look like; the collector enforces the same.
@@ -137,29 +137,43 @@ var Metrics = []Metric{
 // (a marker without a version) counts as this one when the vendor set no
 // version of its own.
 func NoticeVersion(vendor string) string {
-	h := sha256.New()
-	for _, a := range Resource {
-		fmt.Fprintf(h, "r %s %s\n", a.Key, a.Shape)
-	}
-	for _, a := range ServerResource {
-		fmt.Fprintf(h, "s %s %s\n", a.Key, a.Shape)
-	}
-	for _, e := range Events {
-		fmt.Fprintf(h, "e %s", e.Name)
-		for _, a := range e.Attrs {
-			fmt.Fprintf(h, " %s", a.Key)
-		}
-		h.Write([]byte("\n"))
-	}
-	for _, m := range Metrics {
-		fmt.Fprintf(h, "m %s %s\n", m.Name, m.Type)
-	}
-	digest := hex.EncodeToString(h.Sum(nil)[:6])
+	digest := schemaDigest()
 	if digest == schema010 && vendor == "" {
 		return "legacy"
 	}
 	return digest + "/" + vendor
 }
+
+// schemaDigest is NoticeVersion's digest of the schema, computed once.
+var schemaDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	line := func(parts ...string) {
+		for i, p := range parts {
+			if i > 0 {
+				h.Write([]byte(" "))
+			}
+			h.Write([]byte(p))
+		}
+		h.Write([]byte("\n"))
+	}
+	for _, a := range Resource {
+		line("r", a.Key, string(a.Shape))
+	}
+	for _, a := range ServerResource {
+		line("s", a.Key, string(a.Shape))
+	}
+	for _, e := range Events {
+		parts := []string{"e", e.Name}
+		for _, a := range e.Attrs {
+			parts = append(parts, a.Key)
+		}
+		line(parts...)
+	}
+	for _, m := range Metrics {
+		line("m", m.Name, string(m.Type))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+})
 
 // schema010 is NoticeVersion's digest of the schema as Waymark 0.1.0 sent
 // it; a marker 0.1.0 wrote describes exactly that.

@@ -128,3 +128,20 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+// Random fills the whole buffer, and two reads differ.
+func TestRandom(t *testing.T) {
+	var a, b [32]byte
+	if err := Random(a[:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := Random(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	if a == b || a == [32]byte{} {
+		t.Fatalf("two reads gave %x and %x", a, b)
+	}
+	if !osRandom(a[:0]) {
+		t.Fatal("an empty read failed")
+	}
+}
