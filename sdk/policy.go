@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"errors"
-	"io/fs"
 	"syscall"
 
 	"github.com/waymarkhq/waymark/internal/statedir"
@@ -34,7 +33,7 @@ func policyFiles(product string) []string {
 func readPolicy(product string) (string, string, error) {
 	for _, p := range policyFiles(product) {
 		data, err := statedir.ReadPolicyFile(p, maxPolicy)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if statedir.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR) {
 			continue // no such file (a product named like a file in /etc has none either)
 		}
 		if err != nil {

@@ -128,6 +128,11 @@ func (p *Pipeline) build() {
 
 type resultKey struct{}
 
+// payloadHint is room for an event's or a run's metrics' OTLP payload (about
+// 500 bytes), so it is encoded into one allocation instead of growing
+// through eight.
+const payloadHint = 1024
+
 // Emit records one event with the given attributes. It returns the error of
 // this event's own durable write (spool or local log), so a caller can tell
 // whether the event is safe before it marks anything as done. Concurrent
@@ -169,7 +174,7 @@ func (p *Pipeline) FlushMetrics(context.Context) error {
 	if rm == nil || p.opts.Destination != ToSpool {
 		return nil
 	}
-	payload := otlpwire.AppendMetricsData(nil, p.opts.Resource, rm)
+	payload := otlpwire.AppendMetricsData(make([]byte, 0, payloadHint), p.opts.Resource, rm)
 	return p.opts.Spool.Append(Kind(schema.MetricsKind), Metrics, payload)
 }
 
@@ -237,7 +242,7 @@ func (e *logExporter) export(r *sdklog.Record) error {
 		return nil
 	default:
 		scope := instrumentation.Scope{Name: ScopeName, Version: e.opts.Version}
-		payload := otlpwire.AppendLogsData(nil, e.opts.Resource, scope, []sdklog.Record{*r})
+		payload := otlpwire.AppendLogsData(make([]byte, 0, payloadHint), e.opts.Resource, scope, []sdklog.Record{*r})
 		ev, ok := schema.Lookup(r.EventName())
 		if !ok {
 			return fmt.Errorf("exporter: %q is not an event of the schema", r.EventName())

@@ -178,7 +178,27 @@ func entryName(at int64, kind Kind, sig Signal, size int64, rnd uint64) string {
 	if at < 0 {
 		at = 0
 	}
-	return fmt.Sprintf("%016x-%d%d-%08x-%016x%s", uint64(at), kind, sig, uint32(size), rnd, entryExt)
+	// Built by hand: this runs on the host's path, and fmt's first use
+	// there costs more than the name.
+	b := make([]byte, 0, entryNameLen)
+	b = appendHex(b, uint64(at), 16)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, uint64(kind), 10)
+	b = strconv.AppendUint(b, uint64(sig), 10)
+	b = append(b, '-')
+	b = appendHex(b, uint64(uint32(size)), 8)
+	b = append(b, '-')
+	b = appendHex(b, rnd, 16)
+	return string(append(b, entryExt...))
+}
+
+// appendHex appends the low digits hex digits of v, zero-padded.
+func appendHex(b []byte, v uint64, digits int) []byte {
+	const hexDigits = "0123456789abcdef"
+	for i := digits - 1; i >= 0; i-- {
+		b = append(b, hexDigits[v>>(4*i)&0xf])
+	}
+	return b
 }
 
 // parseEntryName accepts only names entryName produces, byte for byte.

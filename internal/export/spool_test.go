@@ -534,3 +534,16 @@ func FuzzCRCIEEE(f *testing.F) {
 		}
 	})
 }
+
+// entryName is written by hand; it must stay the name fmt made of it, which
+// spools on disk already carry.
+func FuzzEntryNameFormat(f *testing.F) {
+	f.Add(int64(1764000000000000000), uint8(1), uint8(1), int64(495), uint64(0x4a780192c66c77b0))
+	f.Add(int64(-5), uint8(5), uint8(2), int64(1<<40), uint64(0))
+	f.Fuzz(func(t *testing.T, at int64, kind, sig uint8, size int64, rnd uint64) {
+		want := fmt.Sprintf("%016x-%d%d-%08x-%016x%s", uint64(max(at, 0)), kind, sig, uint32(size), rnd, entryExt)
+		if got := entryName(at, Kind(kind), Signal(sig), size, rnd); got != want {
+			t.Fatalf("entryName = %q, want %q", got, want)
+		}
+	})
+}

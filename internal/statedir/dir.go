@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -62,6 +63,19 @@ func UploaderTicket(token string) (Name, bool) {
 // symlink, something other than a regular file or directory, an entry owned
 // by another user, or a state dir writable by group or others.
 var ErrUnsafe = errors.New("statedir: unsafe")
+
+// IsNotExist reports whether err says a file is missing, as errors.Is(err,
+// fs.ErrNotExist) does. The *fs.PathError holding a syscall.Errno that this
+// package returns for a missing file is answered without walking the chain:
+// a process's first errors.Is costs more than the read that failed.
+func IsNotExist(err error) bool {
+	if pe, ok := err.(*fs.PathError); ok {
+		if errno, ok := pe.Err.(syscall.Errno); ok {
+			return errno.Is(fs.ErrNotExist)
+		}
+	}
+	return errors.Is(err, fs.ErrNotExist)
+}
 
 // ErrTooLarge marks a file larger than the caller's bound.
 var ErrTooLarge = errors.New("statedir: file too large")
@@ -186,7 +200,7 @@ func (d *Dir) CheckEntries() error {
 			return err
 		}
 	}
-	if _, err := d.spoolPath(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, err := d.spoolPath(); err != nil && !IsNotExist(err) {
 		return err
 	}
 	return nil
@@ -269,7 +283,7 @@ func (d *Dir) writeAtomic(dir, name string, data []byte, sync bool) error {
 // replaceable reports whether path is missing or a regular file of this user.
 func replaceable(path string) error {
 	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
@@ -330,7 +344,7 @@ func removeRegular(path string) error {
 	if err := replaceable(path); err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(path); err != nil && !IsNotExist(err) {
 		return fmt.Errorf("statedir: remove %s: %w", path, err)
 	}
 	return nil

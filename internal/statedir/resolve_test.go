@@ -2,9 +2,12 @@ package statedir
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -101,5 +104,27 @@ func TestResolveErrors(t *testing.T) {
 	if got, err := Resolve("acme", "", "ACME_TELEMETRY_DIR", func(k string) (string, bool) { return root, k == "ACME_TELEMETRY_DIR" },
 		func() (string, error) { return "", noHome }); err != nil || got != filepath.Clean(root) {
 		t.Fatalf("Resolve = %q, %v; want %s", got, err, root)
+	}
+}
+
+func TestIsNotExist(t *testing.T) {
+	_, missing := os.Lstat(filepath.Join(t.TempDir(), "nope"))
+	_, readMissing := New(t.TempDir()).ReadFile(DeviceID, 64)
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{missing, true},
+		{readMissing, true},
+		{fmt.Errorf("wrapped: %w", missing), true},
+		{fs.ErrNotExist, true},
+		{&fs.PathError{Op: "open", Path: "x", Err: syscall.EACCES}, false},
+		{ErrTooLarge, false},
+		{errors.New("nope"), false},
+	} {
+		if got := IsNotExist(c.err); got != c.want || got != errors.Is(c.err, fs.ErrNotExist) {
+			t.Errorf("IsNotExist(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

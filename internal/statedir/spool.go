@@ -71,7 +71,7 @@ func (d *Dir) spoolPath() (string, error) {
 // spool is empty.
 func (d *Dir) SpoolList(max int) ([]string, error) {
 	p, err := d.spoolPath()
-	if errors.Is(err, fs.ErrNotExist) {
+	if IsNotExist(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -101,7 +101,7 @@ func (d *Dir) SpoolWrite(entry string, data []byte) error {
 		return fmt.Errorf("statedir: %q is not a spool entry name", entry)
 	}
 	p, err := d.spoolPath()
-	if errors.Is(err, fs.ErrNotExist) {
+	if IsNotExist(err) {
 		if err = os.Mkdir(p, dirPerm); err == nil || errors.Is(err, fs.ErrExist) {
 			_, err = d.spoolPath()
 		}
@@ -131,7 +131,7 @@ func (d *Dir) SpoolRemove(name string) error {
 		return fmt.Errorf("statedir: %q is not a spool entry name", name)
 	}
 	p, err := d.spoolPath()
-	if errors.Is(err, fs.ErrNotExist) {
+	if IsNotExist(err) {
 		return nil
 	}
 	if err != nil {

@@ -131,7 +131,7 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 		return out, nil
 	}
 	data, err := s.read(milestonesFile, maxMilestonesFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	if statedir.IsNotExist(err) {
 		return out, nil
 	}
 	if err != nil {
@@ -212,7 +212,7 @@ func (s *Store) Record(name string, emit func() error) (recorded bool, err error
 // check the value (package gate interprets it) and never creates anything.
 func (s *Store) Mode() (string, error) {
 	data, err := s.read(modeFile, maxSmallFile)
-	if errors.Is(err, fs.ErrNotExist) {
+	if statedir.IsNotExist(err) {
 		return "", nil
 	}
 	if err != nil {
@@ -304,7 +304,7 @@ func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (c
 		if last, perr := parseTicket(data); perr == nil && !Due(last, now, interval) {
 			return false, nil
 		}
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
+	case statedir.IsNotExist(err), errors.Is(err, statedir.ErrTooLarge):
 	default:
 		return false, fmt.Errorf("milestones: claim %s: read: %w", ticket, err)
 	}
@@ -378,7 +378,7 @@ func (s *Store) deviceIDLocked() (string, bool, error) {
 		if id, perr := parseDeviceID(data); perr == nil {
 			return id, false, nil
 		}
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
+	case statedir.IsNotExist(err), errors.Is(err, statedir.ErrTooLarge):
 	default:
 		// Unreadable for another reason (permissions, I/O): replacing it
 		// could fork the installation id, so give up instead.
@@ -412,7 +412,7 @@ func (s *Store) readRecordLocked(id string) (record, error) {
 	data, err := s.read(milestonesFile, maxMilestonesFile)
 	switch {
 	case err == nil:
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, statedir.ErrTooLarge):
+	case statedir.IsNotExist(err), errors.Is(err, statedir.ErrTooLarge):
 		return fresh, nil
 	default:
 		return record{}, fmt.Errorf("milestones: read %s: %w", string(milestonesFile), err)
