@@ -126,6 +126,11 @@ func run(samples, warmup int, yqVersion string, keep bool) (bool, error) {
 		eps = append(eps, ep)
 	}
 
+	// The builds leave the disk writing back and the CPU warm: let both
+	// settle, or the first case measures the build.
+	exec.Command("sync").Run()
+	time.Sleep(3 * time.Second)
+
 	var results []result
 	for _, c := range clis {
 		for _, ep := range eps {
