@@ -4,6 +4,7 @@ package export
 
 import (
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -18,7 +19,9 @@ import (
 // starting the uploader.
 func startDetached(exe string, args, env []string) (int, error) {
 	if env == nil {
-		env = syscall.Environ()
+		// As os/exec does for a nil Env: PWD names the new working
+		// directory.
+		env = append(withoutPWD(syscall.Environ()), "PWD=/")
 	}
 	null, err := syscall.Open(os.DevNull, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -37,6 +40,16 @@ func startDetached(exe string, args, env []string) (int, error) {
 	}
 	go reap(pid)
 	return pid, nil
+}
+
+func withoutPWD(env []string) []string {
+	out := env[:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PWD=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // reap waits for the detached child, so it leaves no zombie behind while

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -64,19 +63,6 @@ func UploaderTicket(token string) (Name, bool) {
 // by another user, or a state dir writable by group or others.
 var ErrUnsafe = errors.New("statedir: unsafe")
 
-// IsNotExist reports whether err says a file is missing, as errors.Is(err,
-// fs.ErrNotExist) does. The *fs.PathError holding a syscall.Errno that this
-// package returns for a missing file is answered without walking the chain:
-// a process's first errors.Is costs more than the read that failed.
-func IsNotExist(err error) bool {
-	if pe, ok := err.(*fs.PathError); ok {
-		if errno, ok := pe.Err.(syscall.Errno); ok {
-			return errno.Is(fs.ErrNotExist)
-		}
-	}
-	return errors.Is(err, fs.ErrNotExist)
-}
-
 // ErrTooLarge marks a file larger than the caller's bound.
 var ErrTooLarge = errors.New("statedir: file too large")
 
@@ -86,14 +72,15 @@ type Dir struct {
 	path   string
 	budget *Budget
 	noSync bool
-	// made is set once Create has made the directory and found it safe; the
-	// Dirs derived from one New share it, so a run walks the path once.
-	made *atomic.Bool
+	// made is what Lstat saw of the directory once Create had made it and
+	// found it safe; the Dirs derived from one New share it, so a run walks
+	// the path once.
+	made *atomic.Pointer[fs.FileInfo]
 }
 
 // New returns the state directory at path, which must be absolute (Resolve
 // makes it so). It does no I/O.
-func New(path string) *Dir { return &Dir{path: path, made: new(atomic.Bool)} }
+func New(path string) *Dir { return &Dir{path: path, made: new(atomic.Pointer[fs.FileInfo])} }
 
 // WithBudget returns a Dir that charges every lock wait to b, so the waits of
 // one run of the host add up to at most b's total.
@@ -213,12 +200,16 @@ func (d *Dir) Exists() bool {
 }
 
 // Create makes the directory (mode 0700) if it does not exist, then checks
-// it as Check does. Once it has succeeded, later calls on this Dir and those
-// derived from it return nil at once: what Check found safe (every part of
-// the path writable only by root or this user) no other user can change.
+// it as Check does. Once it has succeeded, a later call on this Dir or one
+// derived from it only looks (one Lstat) that the same directory is still
+// there, unchanged; anything else (removed, replaced, its owner or mode
+// changed) is made and checked again.
 func (d *Dir) Create() error {
-	if d.made.Load() {
-		return nil
+	if was := d.made.Load(); was != nil {
+		if fi, err := os.Lstat(d.path); err == nil && os.SameFile(*was, fi) &&
+			fi.Mode() == (*was).Mode() && ownedByMe(fi) {
+			return nil
+		}
 	}
 	if err := os.MkdirAll(d.path, dirPerm); err != nil {
 		return fmt.Errorf("statedir: state dir %s is not writable: %w", d.path, err)
@@ -226,7 +217,9 @@ func (d *Dir) Create() error {
 	if err := d.Check(); err != nil {
 		return err
 	}
-	d.made.Store(true)
+	if fi, err := os.Lstat(d.path); err == nil {
+		d.made.Store(&fi)
+	}
 	return nil
 }
 

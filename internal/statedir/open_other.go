@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // file is an open file of the state dir.
@@ -91,7 +92,9 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, sync bool) erro
 	}()
 	// Windows has no Unix permission bits; Chmod only toggles read-only,
 	// so a failure there must not stop an atomic write.
-	f.Chmod(perm)
+	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("statedir: write %s: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("statedir: write %s: %w", path, err)
 	}
@@ -118,3 +121,7 @@ func groupOrOtherWritable(fs.FileInfo) bool { return false }
 
 // checkChain has no Unix ownership to check on this platform.
 func checkChain(string) error { return nil }
+
+// IsNotExist reports whether err says a file is missing: errors.Is(err,
+// fs.ErrNotExist).
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -3,6 +3,7 @@
 package statedir
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,8 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // file is an open file of the state dir. On Unix it is a bare descriptor:
@@ -112,16 +114,19 @@ func (f *file) write(b []byte) error {
 
 // tryLock takes the file's exclusive flock without waiting.
 func (f *file) tryLock() error {
-	err := retryEINTR(func() error { return syscall.Flock(f.fd, syscall.LOCK_EX|syscall.LOCK_NB) })
-	if err == syscall.EWOULDBLOCK || err == syscall.EAGAIN {
+	err := retryEINTR(func() error { return unix.Flock(f.fd, unix.LOCK_EX|unix.LOCK_NB) })
+	if err == unix.EWOULDBLOCK || err == unix.EAGAIN {
 		return ErrLocked
 	}
 	return err
 }
 
-// unlock does nothing: closing the only descriptor of the lock file
-// releases its flock.
-func (f *file) unlock() error { return nil }
+// unlock releases the flock explicitly: a child being forked at this moment
+// may hold a copy of the descriptor until its exec, and closing ours alone
+// would leave the lock held until then.
+func (f *file) unlock() error {
+	return retryEINTR(func() error { return unix.Flock(f.fd, unix.LOCK_UN) })
+}
 
 func (f *file) close() error { return syscall.Close(f.fd) }
 
@@ -178,8 +183,10 @@ func retryEINTR(op func() error) error {
 	}
 }
 
-// euid is this process's effective user id, asked for once.
-var euid = sync.OnceValue(os.Geteuid)
+// euid is this process's effective user id, asked for each time: a host
+// that starts as root and drops to a service user owns what it writes
+// afterwards as that user.
+func euid() int { return os.Geteuid() }
 
 func ownedByMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
@@ -242,4 +249,17 @@ func walkChain(path string, depth int) error {
 func ownedByRootOrMe(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return !ok || st.Uid == 0 || int(st.Uid) == euid()
+}
+
+// IsNotExist reports whether err says a file is missing, as errors.Is(err,
+// fs.ErrNotExist) does. The *fs.PathError holding a syscall.Errno that this
+// package returns for a missing file is answered without walking the chain:
+// a process's first errors.Is costs more than the read that failed.
+func IsNotExist(err error) bool {
+	if pe, ok := err.(*fs.PathError); ok {
+		if errno, ok := pe.Err.(syscall.Errno); ok {
+			return errno.Is(fs.ErrNotExist)
+		}
+	}
+	return errors.Is(err, fs.ErrNotExist)
 }

@@ -11,17 +11,19 @@
 package uuidx
 
 import (
+	"crypto/fips140"
 	"crypto/rand"
 	"crypto/sha1"
 	"fmt"
 )
 
 // Random fills b with bytes from the operating system's secure random
-// source: the getrandom system call on Linux, crypto/rand elsewhere. On
-// Linux a first crypto/rand read in a process also sets up its generator
+// source: the getrandom system call on Linux, crypto/rand elsewhere and in
+// FIPS 140-3 mode (GODEBUG=fips140), whose approved generator it must be.
+// On Linux a first crypto/rand read in a process also sets up its generator
 // state, which costs a short-lived CLI more than the read itself.
 func Random(b []byte) error {
-	if osRandom(b) {
+	if !fips140.Enabled() && osRandom(b) {
 		return nil
 	}
 	if _, err := rand.Read(b); err != nil {
