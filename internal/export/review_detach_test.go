@@ -3,7 +3,6 @@
 package export
 
 import (
-	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Review: what the detached child inherits, read from /proc while it runs.
