@@ -18,7 +18,7 @@
 //
 // Run it from the module root:
 //
-//	go run ./bench/cmd/firstrun [-samples 21] [-warmup 3] [-yq v4.54.3]
+//	go run ./bench/cmd/firstrun [-samples 31] [-warmup 3] [-yq v4.54.3]
 package main
 
 import (
@@ -69,7 +69,7 @@ type result struct {
 }
 
 func main() {
-	samples := flag.Int("samples", 21, "timed samples (first run on, first run off) per case, interleaved, after the warm-up")
+	samples := flag.Int("samples", 31, "timed samples (first run on, first run off) per case, interleaved, after the warm-up")
 	warmup := flag.Int("warmup", 3, "untimed samples first")
 	yq := flag.String("yq", "v4.54.3", "version of github.com/mikefarah/yq/v4 to fetch and instrument; empty to skip it")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
