@@ -9,10 +9,9 @@ import (
 	"testing"
 )
 
-// Review: euid is cached at first use. A host that starts as root and then
-// drops to a service user (a server) keeps comparing owners with 0, so it
-// refuses the very files it writes afterwards. os.Geteuid, as before the
-// change, follows the process's identity.
+// Review: a host that starts as root and then drops to a service user (a
+// server) must compare owners with its new identity, or it refuses the very
+// files it writes afterwards; so the effective uid is not cached.
 func TestReviewEuidFollowsPrivilegeDrop(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (CI runs the tests as root)")

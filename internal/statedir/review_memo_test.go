@@ -10,10 +10,9 @@ import (
 	"testing"
 )
 
-// Review: Create memoises its first success, so a state dir removed during
-// a long run (a server, `rm -rf`, a tmp cleaner) is never made again, and
-// every later lock or write of this process fails. Before the memo, Create
-// made it again.
+// Review: Create remembers its first success, but a state dir removed during
+// a long run (a server, `rm -rf`, a tmp cleaner) must be made again, or every
+// later lock or write of this process fails.
 func TestReviewCreateRemakesRemovedDir(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "acme", "telemetry")
 	d := New(p).WithoutSync()
@@ -36,11 +35,10 @@ func TestReviewCreateRemakesRemovedDir(t *testing.T) {
 	}
 }
 
-// Review: the memo's premise ("what Check found safe no other user can
-// change") fails in a sticky, world-writable parent such as /tmp: once the
-// user's state dir is gone (tmp cleaner, the user), any user may create that
-// name. Before the memo, Create checked again and refused another user's
-// link; now it returns nil and the next write follows the link.
+// Review: in a sticky, world-writable parent such as /tmp, once the user's
+// state dir is gone (tmp cleaner, the user), any user may create that name:
+// Create must check again and refuse another user's link instead of
+// trusting what it found safe before.
 func TestReviewCreateRechecksReplacedDir(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root to play another user (CI runs the tests as root)")

@@ -9,8 +9,8 @@ import (
 )
 
 // Review: a long-lived process (Server mode) whose state dir is removed
-// after its first write can never record again: Create's memo skips the
-// MkdirAll. Before the change, the next Record made the dir again.
+// after its first write records again: the next Record makes the dir anew
+// (Create's memo must not skip that).
 func TestReviewRecordAfterStateDirRemoved(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "acme", "telemetry")
 	s := New(statedir.New(p).WithoutSync(), nil)
