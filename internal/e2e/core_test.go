@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,8 +203,8 @@ func TestNoticeOnTerminalFirstRunOnly(t *testing.T) {
 	in := newInstall(t, col.URL)
 	runTTY := func() string {
 		term, err := ptytest.Start(in.Cmd(acmeBin, nil, "hello"))
-		if errors.Is(err, ptytest.ErrUnsupported) {
-			t.Skip(err)
+		if errors.Is(err, ptytest.ErrUnsupported) && runtime.GOOS != "linux" {
+			t.Skip("pseudo-terminals are tested on Linux only")
 		}
 		if err != nil {
 			t.Fatal(err)

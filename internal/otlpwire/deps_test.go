@@ -63,7 +63,7 @@ func TestNoProtobufImports(t *testing.T) {
 func TestNoProtobufDeps(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go command not found")
+		t.Fatalf("go command not found: %v", err)
 	}
 	for _, goos := range []string{"linux", "darwin", "windows"} {
 		cmd := exec.Command(goTool, "list", "-deps", ".")

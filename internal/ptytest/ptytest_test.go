@@ -3,6 +3,7 @@ package ptytest
 import (
 	"errors"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 func TestChildSeesATerminal(t *testing.T) {
 	// test -t 2 succeeds only when stderr is a terminal.
 	term, err := Start(exec.Command("sh", "-c", "if [ -t 2 ] && [ -t 0 ]; then echo TTY-YES; else echo TTY-NO; fi; read x; echo got:$x"))
-	if errors.Is(err, ErrUnsupported) {
-		t.Skip(err)
+	if errors.Is(err, ErrUnsupported) && runtime.GOOS != "linux" {
+		t.Skip("pseudo-terminals are tested on Linux only")
 	}
 	if err != nil {
 		t.Fatal(err)

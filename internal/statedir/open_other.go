@@ -125,3 +125,7 @@ func checkChain(string) error { return nil }
 // IsNotExist reports whether err says a file is missing: errors.Is(err,
 // fs.ErrNotExist).
 func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// Writable reports nil: permission bits are a Unix notion, and a write that
+// fails is reported by the write itself.
+func (d *Dir) Writable() error { return nil }

@@ -263,3 +263,10 @@ func IsNotExist(err error) bool {
 	}
 	return errors.Is(err, fs.ErrNotExist)
 }
+
+// Writable reports whether this process may create files in the directory
+// (access(2) with W_OK: permission bits, ACLs, a read-only mount). An
+// existing lock file opens for writing even in a directory that is not.
+func (d *Dir) Writable() error {
+	return retryEINTR(func() error { return unix.Access(d.path, unix.W_OK) })
+}

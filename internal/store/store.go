@@ -65,6 +65,10 @@ func (s *Store) Prepare() error {
 		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir.Path(), err)
 	}
 	l.Unlock()
+	// The lock file may be an old one: it proves nothing about new files.
+	if err := s.dir.Writable(); err != nil {
+		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir.Path(), err)
+	}
 	return nil
 }
 

@@ -188,27 +188,6 @@ func TestPrepareUnwritable(t *testing.T) {
 	}
 }
 
-func TestPrepareReadOnlyDir(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("directory permission bits do not apply on Windows")
-	}
-	if os.Geteuid() == 0 {
-		t.Skip("root can write into a 0500 directory; TestPrepareUnwritable covers this as root")
-	}
-	s, _ := newStore(t)
-	if err := s.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(s.dirPath(), 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(s.dirPath(), 0o700) })
-	err := s.Prepare()
-	if err == nil || !strings.Contains(err.Error(), s.dirPath()+" is not writable") {
-		t.Fatalf("Prepare: %v; want not writable", err)
-	}
-}
-
 func TestDeviceIDCreatedOnceAndStable(t *testing.T) {
 	s, _ := newStore(t)
 	id, created, err := s.DeviceID()
