@@ -180,7 +180,7 @@ func run(pairs, warmup int, linger time.Duration, keep bool) (bool, error) {
 
 	fmt.Printf("\n== processes left: waiting until %v after the last run\n", linger)
 	time.Sleep(time.Until(lastRun.Add(linger)))
-	left := acmeProcesses(acme)
+	left := measure.Processes(acme)
 	pg := pgrepCount(acme)
 	leftOK := len(left) == 0 && pg <= 0
 	fmt.Printf("acme processes %v after the last run: %d by /proc (pids %v), %s by pgrep -f   want 0   %s\n",
@@ -233,7 +233,7 @@ func measureScenario(acme, dir string, sc scenario, pairs, warmup int) (result, 
 	if !sc.inFlight {
 		// Steady state: the seed's uploaders have finished (delivered, or
 		// failed and set the backoff).
-		waitNoUploaders(acme, 15*time.Second)
+		measure.WaitNoProcess(acme, 15*time.Second)
 	}
 	var err error
 	if r.before, err = readStatus(acme, envOn); err != nil {
@@ -256,7 +256,7 @@ func measureScenario(acme, dir string, sc scenario, pairs, warmup int) (result, 
 				if dOn, err = measure.Run(acme, []string{"hello"}, envOn, nil); err != nil {
 					return r, err
 				}
-				for _, p := range acmeProcesses(acme) {
+				for _, p := range measure.Processes(acme) {
 					seen[p] = true
 				}
 			} else if dOff, err = measure.Run(acme, []string{"hello"}, envOff, nil); err != nil {
@@ -389,45 +389,11 @@ func blackHole() (*collector, error) {
 // closedPort returns an endpoint on a loopback port that was just released,
 // so a connection is refused at once.
 func closedPort() (*collector, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, err := measure.ReleasedPort()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return nil, err
-	}
-	return &collector{name: "refusing", url: "http://" + addr, close: func() {}}, nil
-}
-
-// acmeProcesses lists the live processes running the binary at exe (by
-// /proc/<pid>/exe), excluding zombies.
-func acmeProcesses(exe string) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		target, err := os.Readlink("/proc/" + e.Name() + "/exe")
-		if err != nil || target != exe {
-			continue
-		}
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-// waitNoUploaders waits, at most max, until no process runs exe.
-func waitNoUploaders(exe string, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for len(acmeProcesses(exe)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &collector{name: "refusing", url: url, close: func() {}}, nil
 }
 
 // pgrepCount asks pgrep how many processes have exe in their command line;

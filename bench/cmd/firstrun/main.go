@@ -183,7 +183,7 @@ func measureCase(c cli, ep endpoint, homes string, samples, warmup int) (result,
 		var sOn, sOff, sVan measure.Sample
 		for _, kind := range kinds {
 			start := time.Now()
-			waitNoProcess(c.bin, 15*time.Second)
+			measure.WaitNoProcess(c.bin, 15*time.Second)
 			r.waited += time.Since(start)
 			home, err := fresh()
 			if err != nil {
@@ -216,7 +216,7 @@ func measureCase(c cli, ep endpoint, homes string, samples, warmup int) (result,
 			on, off, van = append(on, sOn), append(off, sOff), append(van, sVan)
 		}
 	}
-	waitNoProcess(c.bin, 15*time.Second)
+	measure.WaitNoProcess(c.bin, 15*time.Second)
 	r.samples = len(on)
 	wOn, wOff := measure.Walls(on), measure.Walls(off)
 	d := measure.Diffs(wOff, wOn)
@@ -396,15 +396,8 @@ func upEndpoint() (endpoint, error) {
 // refusingEndpoint is a loopback port that was just released, so a
 // connection is refused at once.
 func refusingEndpoint() (endpoint, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return endpoint{}, err
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return endpoint{}, err
-	}
-	return endpoint{name: "refusing", url: "http://" + addr, close: func() {}}, nil
+	url, err := measure.ReleasedPort()
+	return endpoint{name: "refusing", url: url, close: func() {}}, err
 }
 
 // blackHole accepts connections and reads whatever comes, but never answers.
@@ -435,13 +428,4 @@ func blackHole() (endpoint, error) {
 			conn.Close()
 		}
 	}}, nil
-}
-
-// waitNoProcess waits, at most max, until no process runs exe (by
-// /proc/<pid>/exe): the detached uploaders of earlier samples.
-func waitNoProcess(exe string, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for len(measure.Processes(exe)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -27,7 +27,6 @@ import (
 	"flag"
 	"fmt"
 	"hash/crc32"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +84,7 @@ func run(pairs, warmup, entries int, keep bool) (bool, error) {
 	if err := measure.Build(root, "./examples/cli", acme, "-trimpath"); err != nil {
 		return false, err
 	}
-	refused, err := releasedPort()
+	refused, err := measure.ReleasedPort()
 	if err != nil {
 		return false, err
 	}
@@ -166,7 +165,7 @@ func newInstall(acme, dir, name, endpoint string, n int) (*install, error) {
 	if _, err := measure.Run(acme, []string{"hello"}, in.env, &stderr); err != nil || stderr.Len() > 0 {
 		return nil, fmt.Errorf("seed %s: %v %s", name, err, stderr.String())
 	}
-	waitNoProcesses(acme, 15*time.Second)
+	measure.WaitNoProcess(acme, 15*time.Second)
 	if err := os.MkdirAll(in.spool, 0o700); err != nil {
 		return nil, err
 	}
@@ -226,7 +225,7 @@ func (in *install) timedRun(acme string, keep bool) error {
 	for _, p := range measure.Processes(acme) {
 		in.seen[p] = true
 	}
-	waitNoProcesses(acme, 15*time.Second)
+	measure.WaitNoProcess(acme, 15*time.Second)
 	ch, err := in.restore()
 	if err != nil {
 		return err
@@ -276,26 +275,4 @@ func (in *install) restore() (change, error) {
 		}
 	}
 	return ch, nil
-}
-
-// releasedPort returns a loopback URL on a port just released, so a
-// connection is refused at once.
-func releasedPort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return "", err
-	}
-	return "http://" + addr, nil
-}
-
-// waitNoProcesses waits, at most max, until no process runs exe.
-func waitNoProcesses(exe string, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for len(measure.Processes(exe)) > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 }

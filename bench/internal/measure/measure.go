@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -234,4 +235,27 @@ func Processes(exe string) []int {
 		}
 	}
 	return pids
+}
+
+// WaitNoProcess waits, at most max, until no process runs exe (Processes):
+// the detached uploaders of earlier runs.
+func WaitNoProcess(exe string, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for len(Processes(exe)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ReleasedPort returns a loopback URL on a port just released, so a
+// connection to it is refused.
+func ReleasedPort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		return "", err
+	}
+	return "http://" + addr, nil
 }
