@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build debian-packages test bench lint collector backend demo fuzz cross clean
+.PHONY: all build debian-packages test check-api bench lint collector backend demo fuzz cross clean
 
 # The framework integrations and their examples are Go modules of their own, so the core
 # module never depends on a CLI framework; lint, cross and the tests run in each of them too.
@@ -19,11 +19,18 @@ build:
 # The backend tests run last, on their own, through a script that fails unless each one ran
 # and passed (a skip fails too).
 BACKEND_TESTS = $(shell bash collector-config/test-backends.sh --pattern)
-test: $(COLLECTOR) backend debian-packages
+test: $(COLLECTOR) backend debian-packages check-api
 	$(GO) vet ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m -skip '$(BACKEND_TESTS)' ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) bash collector-config/test-backends.sh
 	@$(call IN_NESTED,$(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...)
+
+# The public API is a contract: api/waymark.txt lists every exported name of sdk, gate,
+# milestones and exporter, and this fails, naming the line, when the source says otherwise.
+# A change that is meant rewrites the file (go run ./internal/devtools/apicheck -w) and says in
+# CHANGELOG.md what it means for vendors.
+check-api:
+	$(GO) run ./internal/devtools/apicheck
 
 # Debian packages the tests drive for real (nginx, curl, chromium, unshare).
 debian-packages:
