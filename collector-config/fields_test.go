@@ -102,6 +102,7 @@ func jsonAt(v any, path ...any) map[string]any {
 
 // jsonOf decodes msg's OTLP/JSON encoding into maps and slices.
 func jsonOf(t *testing.T, msg proto.Message) any {
+	t.Helper()
 	b, err := otlpgen.JSON(msg)
 	if err != nil {
 		t.Fatal(err)
@@ -289,18 +290,21 @@ func logFieldCases(t *testing.T, now time.Time) []fieldCase {
 	// check, and ignored otherwise. In OTLP/JSON ("deprecatedScopeLogs") it is decoded but
 	// never read as the scopes: a resource with nothing else is dropped for want of records,
 	// and beside real scopes it is left behind by the rebuild.
-	deprecated := func(in otlpgen.Install) *logspb.ScopeLogs {
+	deprecated := func() *logspb.ScopeLogs {
 		r := otlpgen.Milestone("first_run", now)
 		r.Attributes = append(r.Attributes, otlpgen.Str(fc("deprecated-key"), fc("deprecated-val")))
 		r.Body = str(fc("deprecated-body"))
 		return &logspb.ScopeLogs{Scope: otlpgen.Scope(), LogRecords: []*logspb.LogRecord{r}, SchemaUrl: fc("deprecated-schema")}
+	}
+	jsonDeprecated := func(req map[string]any) {
+		jsonAt(req, "resourceLogs", 0)["deprecatedScopeLogs"] = []any{jsonOf(t, deprecated())}
 	}
 	cases = append(cases,
 		fieldCase{field: "ResourceLogs deprecated scope list (alone)", stored: true, only: "protobuf",
 			logs: func(in otlpgen.Install) *logspb.LogsData {
 				ld := ms(in)
 				res(ld).ScopeLogs = nil
-				withRawField(t, res(ld), 1000, deprecated(in))
+				withRawField(t, res(ld), 1000, deprecated())
 				return ld
 			}},
 		fieldCase{field: "ResourceLogs deprecated scope list (alone)", stored: false, only: "JSON",
@@ -309,20 +313,14 @@ func logFieldCases(t *testing.T, now time.Time) []fieldCase {
 				res(ld).ScopeLogs = nil
 				return ld
 			},
-			editJSON: func(req map[string]any) {
-				rl := jsonAt(req, "resourceLogs", 0)
-				rl["deprecatedScopeLogs"] = []any{jsonOf(t, deprecated(otlpgen.Install{}))}
-			}},
+			editJSON: jsonDeprecated},
 		fieldCase{field: "ResourceLogs deprecated scope list (beside the scopes)", stored: true,
 			logs: func(in otlpgen.Install) *logspb.LogsData {
 				ld := ms(in)
-				withRawField(t, res(ld), 1000, deprecated(in))
+				withRawField(t, res(ld), 1000, deprecated())
 				return ld
 			},
-			editJSON: func(req map[string]any) {
-				rl := jsonAt(req, "resourceLogs", 0)
-				rl["deprecatedScopeLogs"] = []any{jsonOf(t, deprecated(otlpgen.Install{}))}
-			}},
+			editJSON: jsonDeprecated},
 	)
 	return cases
 }
@@ -330,7 +328,7 @@ func logFieldCases(t *testing.T, now time.Time) []fieldCase {
 // metricFieldCases plants a canary in every field of the metrics model outside the schema.
 // (Histograms, exponential histograms, summaries and cumulative or non-monotonic sums are
 // refused whole by their type; TestHostileRequests sends them.)
-func metricFieldCases(now time.Time) []fieldCase {
+func metricFieldCases(t *testing.T, now time.Time) []fieldCase {
 	counts := func(in otlpgen.Install) *metricspb.MetricsData {
 		return otlpgen.MilestoneCounts(in, now.Add(-time.Minute), now, map[string]int64{"first_run": 1})
 	}
@@ -442,7 +440,8 @@ func metricFieldCases(now time.Time) []fieldCase {
 		unknown("KeyValue", func(md *metricspb.MetricsData) proto.Message { return point(md).Attributes[0] },
 			append(sm[:4:4], "metrics", 0, "sum", "dataPoints", 0, "attributes", 0)...),
 	)
-	// The deprecated list of scopes (field 1000, instrumentation_library_metrics).
+	// The deprecated list of scopes (field 1000, instrumentation_library_metrics), read as
+	// for logs.
 	deprecated := func() *metricspb.ScopeMetrics {
 		md := counts(otlpgen.NewInstall("acme", "1.4.2", "linux", "amd64"))
 		s := md.ResourceMetrics[0].ScopeMetrics[0]
@@ -452,18 +451,9 @@ func metricFieldCases(now time.Time) []fieldCase {
 		dp.Attributes = append(dp.Attributes, otlpgen.Str(fc("deprecated-key"), fc("deprecated-val")))
 		return s
 	}
-	rawDeprecated := func(md *metricspb.MetricsData) {
-		b, _ := proto.Marshal(deprecated())
-		raw := protowire.AppendBytes(protowire.AppendTag(nil, 1000, protowire.BytesType), b)
-		res(md).ProtoReflect().SetUnknown(raw)
-	}
+	rawDeprecated := func(md *metricspb.MetricsData) { withRawField(t, res(md), 1000, deprecated()) }
 	jsonDeprecated := func(req map[string]any) {
-		b, _ := otlpgen.JSON(deprecated())
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		_ = dec.Decode(&v)
-		jsonAt(req, "resourceMetrics", 0)["deprecatedScopeMetrics"] = []any{v}
+		jsonAt(req, "resourceMetrics", 0)["deprecatedScopeMetrics"] = []any{jsonOf(t, deprecated())}
 	}
 	cases = append(cases, fieldCase{field: "ResourceMetrics deprecated scope list (alone)", stored: true, only: "protobuf",
 		metrics: func(in otlpgen.Install) *metricspb.MetricsData {
@@ -556,7 +546,7 @@ func (r fieldRequest) post(t *testing.T, c *collector) {
 // fieldRequests encodes every case, logs and metrics, in both encodings.
 func fieldRequests(t *testing.T, now time.Time) []fieldRequest {
 	var reqs []fieldRequest
-	for _, fcase := range append(logFieldCases(t, now), metricFieldCases(now)...) {
+	for _, fcase := range append(logFieldCases(t, now), metricFieldCases(t, now)...) {
 		for _, asJSON := range []bool{false, true} {
 			if fcase.only != "" && (fcase.only == "JSON") != asJSON {
 				continue
