@@ -266,9 +266,6 @@ type DeliveryView struct {
 	LastError   *string `json:"last_error"`
 	LastSuccess *string `json:"last_success"`
 	NextAttempt *string `json:"next_attempt"`
-	// NotBefore is the time the endpoint asked for with Retry-After: no
-	// request goes to it before then.
-	NotBefore *string `json:"not_before"`
 }
 
 // CollectedView lists exactly what Waymark sends: the resource attributes and
@@ -359,7 +356,6 @@ func (c *Client) status() Status {
 		st.Delivery = &DeliveryView{
 			Delivered: ds.Delivered, Dropped: ds.Dropped, Failures: ds.Failures,
 			LastError: strp(ds.LastError), LastSuccess: timep(ds.LastSuccess), NextAttempt: timep(ds.NextAttempt),
-			NotBefore: timep(ds.NotBefore),
 		}
 		st.LastError = strp(ds.LastError)
 	}
@@ -401,9 +397,6 @@ func writeStatus(w io.Writer, st Status) {
 		fmt.Fprintf(w, "  delivered:       %d events, %d dropped as rejected\n", d.Delivered, d.Dropped)
 		if d.Failures > 0 {
 			fmt.Fprintf(w, "  retrying:        %d failures; next try after %s\n", d.Failures, val(d.NextAttempt))
-			if d.NotBefore != nil {
-				fmt.Fprintf(w, "  endpoint asked:  no request before %s (Retry-After)\n", *d.NotBefore)
-			}
 		}
 	}
 	for _, warn := range st.Warnings {
