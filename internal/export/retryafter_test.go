@@ -300,3 +300,29 @@ func TestUploaderBacksOffForTheOutagesLength(t *testing.T) {
 		t.Fatalf("after failing for 20 min the wait is %v, want 15 min (the least of [15, 30] min)", wait)
 	}
 }
+
+// A not_before further ahead than any Retry-After could set (the clock went
+// back, or the file was tampered with) does not silence delivery; one
+// within reach holds even a run that ignores the backoff.
+func TestNotBeforeBeyondAnyRetryAfterIsIgnored(t *testing.T) {
+	f := newUploadFixture(t, http.StatusOK)
+	f.addLogs(t, "a")
+	now := f.clock.Now()
+	if err := writeDeliveryState(f.stateDir, DeliveryState{Failures: 1, FailingSince: now,
+		NextAttempt: now.Add(time.Hour), NotBefore: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.up.Run(context.Background()); err != nil || !res.Deferred || res.Requests != 0 {
+		t.Fatalf("within the wait: %+v, %v; want Deferred", res, err)
+	}
+	if err := writeDeliveryState(f.stateDir, DeliveryState{Failures: 1, FailingSince: now,
+		NextAttempt: now.Add(30 * 24 * time.Hour), NotBefore: now.Add(30 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if !Due(f.stateDir, now) {
+		t.Fatal("a next attempt 30 days ahead holds delivery")
+	}
+	if res, err := f.up.Run(context.Background()); err != nil || res.Delivered != 1 {
+		t.Fatalf("with not_before 30 days ahead: %+v, %v; want delivered", res, err)
+	}
+}
