@@ -456,7 +456,7 @@ details summary { cursor: pointer; color: var(--muted); }
 <figure>
 <figcaption>Funnel</figcaption>
 {{template "bars" .Funnel}}
-<p class="note">Base: {{$p.New.Current}} new installs (not all {{$p.Active.Current}} active).</p>
+<p class="note">Counted among the {{$p.New.Current}} installs first seen in the range{{if ne $p.New.Current $p.Active.Current}}, not all {{$p.Active.Current}} active{{end}}.</p>
 <div class="stack"><table>
 <thead><tr><th scope="col">Step</th><th scope="col">Installs</th><th scope="col">Conversion</th><th scope="col">Step conversion</th><th scope="col">Median time from previous</th></tr></thead>
 <tbody>{{range $p.Funnel}}<tr><th scope="row">{{.Milestone}}</th><td data-label="Installs">{{count .Installs}}</td><td data-label="Conversion">{{pct .Conversion}}</td><td data-label="Step conversion">{{pct .StepConversion}}</td><td data-label="Median time from previous">{{dur .MedianSeconds}}</td></tr>{{end}}</tbody>
