@@ -29,6 +29,7 @@ import (
 //	                 pending events, sent-event record and milestones are deleted
 //	local [--all]    record events on this machine only, never send them
 //	reset            a new installation id; milestones start again
+//	help, -h, --help what each of these does, in a sentence or more each
 //
 // The cobra and urfave/cli integrations (integrations/…) build their
 // command trees on it; any other CLI passes the arguments after "telemetry".
@@ -245,7 +246,9 @@ func commandHelp(w io.Writer, product string) {
 }
 
 // Status is what `telemetry status --json` prints. Every key is always
-// present; a key with no value is null.
+// present; a key with no value is null. Pending counts the events waiting to
+// be sent (those show lists), PendingMetrics the batches of metric counts
+// waiting beside them.
 type Status struct {
 	Product        string         `json:"product"`
 	Mode           string         `json:"mode"`
