@@ -130,7 +130,7 @@ func TestPageInChromium(t *testing.T) {
 	result := regexp.MustCompile(`RESULT(\{.*?\})END`)
 	for _, w := range []int{1280, 390, 320} {
 		dom := runChromium(t, bin, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom", fmt.Sprintf("%s/measure.html?w=%d", srv.URL, w))
-		m := result.FindStringSubmatch(strings.ReplaceAll(dom, "&quot;", `"`))
+		m := result.FindStringSubmatch(strings.NewReplacer("&quot;", `"`, "&gt;", ">", "&lt;", "<", "&amp;", "&").Replace(dom))
 		if m == nil {
 			t.Fatalf("width %d: no measurement in the dumped DOM:\n%.2000s", w, dom)
 		}
