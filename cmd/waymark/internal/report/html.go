@@ -23,6 +23,13 @@ func WriteHTML(w io.Writer, r *Report) error {
 		"inc":  func(i int) int { return i + 1 },
 		"day":  humanDay,
 		"span": humanSpan,
+		"countList": func(m map[string]Count) string {
+			parts := make([]string, 0, len(m))
+			for _, kc := range sortedCounts(m) {
+				parts = append(parts, kc.Key+" ("+countLabel(kc.C)+")")
+			}
+			return strings.Join(parts, ", ")
+		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -488,7 +495,7 @@ details summary { cursor: pointer; color: var(--muted); }
 <p class="note">Reports sent in the range, by exception type and message.</p>
 <div class="stack"><table>
 <thead><tr><th scope="col">Type and message</th><th scope="col">Installs</th><th scope="col">Reports</th><th scope="col">Versions (installs)</th></tr></thead>
-<tbody>{{range $p.Errors}}<tr><td class="text"><code>{{.Type}}</code>: {{.Message}}</td><td data-label="Installs">{{count .Installs}}</td><td data-label="Reports">{{count .Reports}}</td><td class="text" data-label="Versions (installs)">{{range $v, $c := .Versions}}{{$v}} ({{count $c}}) {{end}}</td></tr>{{else}}<tr><td colspan="4" class="text">No error reports.</td></tr>{{end}}</tbody>
+<tbody>{{range $p.Errors}}<tr><td class="text"><code>{{.Type}}</code>: {{.Message}}</td><td data-label="Installs">{{count .Installs}}</td><td data-label="Reports">{{count .Reports}}</td><td class="text" data-label="Versions (installs)">{{countList .Versions}}</td></tr>{{else}}<tr><td colspan="4" class="text">No error reports.</td></tr>{{end}}</tbody>
 </table></div>
 </section>
 {{end}}{{if not .Sections}}<p>No Waymark events found.</p>{{end}}
