@@ -358,8 +358,7 @@ func (c *Client) status() Status {
 	if ss, err := export.OpenSpool(c.dir, export.SpoolOptions{}).Stat(); err == nil {
 		// Events are what show lists; the metric deltas of each run wait
 		// beside them as entries of their own and are counted apart.
-		st.PendingMetrics = ss.ByKind[export.KindMetrics]
-		st.Pending = ss.Pending - st.PendingMetrics
+		st.Pending, st.PendingMetrics = ss.Events(), ss.ByKind[export.KindMetrics]
 	} else {
 		st.Warnings = append(st.Warnings, export.Printable(err.Error(), 300))
 	}

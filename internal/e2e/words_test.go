@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waymarkhq/waymark/exporter"
 )
 
 // TestTelemetryHelpExplainsEachSubcommand: `acme telemetry help`, -h and
@@ -37,7 +39,7 @@ func TestTelemetryHelpExplainsEachSubcommand(t *testing.T) {
 
 // TestOfflineRunStatusAgreesWithShowInPlainWords: after runs whose upload
 // is refused (nobody listens), status --json counts exactly the events show
-// --json lists as pending; status text gives the error in plain words and
+// --json lists as pending, and so does exporter.Pending; status text gives the error in plain words and
 // when the next try is, while --json keeps the raw error.
 func TestOfflineRunStatusAgreesWithShowInPlainWords(t *testing.T) {
 	t.Parallel()
@@ -59,6 +61,9 @@ func TestOfflineRunStatusAgreesWithShowInPlainWords(t *testing.T) {
 	st = statusJSON(t, in, nil)
 	if num(st, "pending") != float64(len(show.Pending)) || len(show.Pending) < 3 {
 		t.Errorf("status --json pending %v, show --json lists %d pending (want the same, at least 3)", st["pending"], len(show.Pending))
+	}
+	if n, err := exporter.Pending(in.StateDir()); err != nil || n != len(show.Pending) {
+		t.Errorf("exporter.Pending = %d, %v; show --json lists %d pending", n, err, len(show.Pending))
 	}
 	if num(st, "pending_metrics") < 1 {
 		t.Errorf("status --json pending_metrics %v: the runs' metric counts are not counted apart", st["pending_metrics"])
