@@ -392,6 +392,20 @@ func hostileMetrics(now time.Time) []hostileCase {
 		point(md).TimeUnixNano = uint64(now.Add(30 * 24 * time.Hour).UnixNano())
 		return md
 	})
+	// The uptime as an integer, or with no value at all: both read as 0.0 to the checks,
+	// which cannot see a value's type; it is stored as the double the schema names.
+	add("uptime as an integer", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = &metricspb.NumberDataPoint_AsInt{AsInt: 0}
+		return md
+	})
+	add("uptime without a value", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = nil
+		return md
+	})
 	add("uptime out of range", 2, func(in otlpgen.Install) *metricspb.MetricsData {
 		in.Session = otlpgen.UUID()
 		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1<<40, 0)
