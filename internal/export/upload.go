@@ -202,8 +202,10 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 		st.Dropped += int64(len(batch))
 		r.res.Dropped += len(batch)
 	default:
-		if r.ctx.Err() != nil {
-			// Cut short by our caller, not the endpoint's fault.
+		if r.ctx.Err() != nil && RetryAfter(sendErr) == 0 {
+			// Cut short by our caller, not the endpoint's fault. An answer
+			// that asked for a wait did arrive, though (only its body was
+			// cut short): that wait is kept like any other.
 			return r.ctx.Err()
 		}
 		st.Failures++
