@@ -15,6 +15,7 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/safetext"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -64,7 +65,8 @@ type Client struct {
 	shutOnce sync.Once
 	srv      *server
 
-	// policyFile is the machine policy file found, if any.
+	// policyFile is the machine policy file that decided, else the first
+	// found, if any.
 	policyFile string
 
 	// skip is set by SkipRun: this run is not real use.
@@ -158,12 +160,15 @@ func (c *Client) resolve(prepare func() error) {
 		DisabledBy:     cfg.DisabledBy,
 		OptOutEnv:      cfg.OptOutEnv,
 		RequireConsent: cfg.RequireConsent,
-		Policy: func() (string, string, error) {
-			raw, file, err := readPolicy(cfg.Product)
-			c.policyFile = file
-			return raw, file, err
+		Policy: func() []gate.PolicyFile {
+			files := readPolicy(cfg.Product)
+			if len(files) > 0 {
+				c.policyFile = files[0].Path
+			}
+			return files
 		},
-		SharedMode: func() (string, error) { return c.sharedMode() },
+		SharedDirUnsafe: c.sharedDirUnsafe,
+		SharedMode:      c.sharedMode,
 		SavedMode: func() (string, error) {
 			if !c.usable() || !c.dir.Exists() {
 				// No directory, no saved choice; whether one can be made
@@ -183,6 +188,9 @@ func (c *Client) resolve(prepare func() error) {
 	in.Prepare = prepare
 	c.decision = gate.Decide(in)
 	c.decision.Warnings = append(c.decision.Warnings, warnings...)
+	if c.decision.PolicyFile != "" {
+		c.policyFile = c.decision.PolicyFile
+	}
 }
 
 // usable reports whether the state dir may be used: it exists or may be
@@ -212,14 +220,35 @@ func (c *Client) sharedDir() *statedir.Dir {
 	return statedir.New(p)
 }
 
+// sharedDirUnsafe says why the folder of the choice saved for all Waymark
+// tools cannot be trusted, or nil when it is safe or missing (no choice).
+// That folder is shared by every tool of the user, so it is held to more
+// than a state dir: it must not itself be a symlink.
+func (c *Client) sharedDirUnsafe() error {
+	d := c.sharedDir()
+	if d == nil {
+		return nil
+	}
+	fi, err := os.Lstat(d.Path())
+	if err != nil {
+		return nil // missing: no choice saved
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symlink", export.Printable(d.Path(), 4096))
+	}
+	if err := d.Check(); err != nil {
+		return errors.New(export.Printable(err.Error(), 4096))
+	}
+	return nil
+}
+
 // sharedMode reads the choice saved for all Waymark tools, under the same
-// disk rules as the state dir. A folder that is missing or not safe to use
-// holds no choice.
+// disk rules as the state dir; gate asks sharedDirUnsafe first.
 func (c *Client) sharedMode() (string, error) {
 	d := c.sharedDir()
 	// Most users never save a choice for all tools: one look that the
 	// folder is missing spares walking the path to it.
-	if d == nil || !d.Exists() || d.Check() != nil {
+	if d == nil || !d.Exists() {
 		return "", nil
 	}
 	return store.New(d, c.h.now).Mode()
@@ -600,7 +629,7 @@ func osHost() host {
 		lookup:         os.LookupEnv,
 		environ:        os.Environ,
 		now:            time.Now,
-		stderr:         os.Stderr,
+		stderr:         safetext.Writer(os.Stderr), // paths and stored text are printed in debug mode
 		stderrTerminal: func() bool { return gate.IsTerminal(os.Stderr.Fd()) },
 		userConfigDir:  os.UserConfigDir,
 		executable:     os.Executable,
