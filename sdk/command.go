@@ -212,6 +212,12 @@ func (c *Client) forget() error {
 			defer l.Unlock()
 		}
 	}
+	// Then under the state lock: every process that writes looks, under
+	// it, whether the installation id it started with is still here, so
+	// none writes anything back after this.
+	if l, err := c.dir.Lock(statedir.StateLock, 2*time.Second); err == nil {
+		defer l.Unlock()
+	}
 	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
 	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
 		errs = append(errs, c.dir.Remove(n))

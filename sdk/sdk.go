@@ -48,7 +48,11 @@ type Client struct {
 	// Shutdown knows an upload is worth starting without reading the spool.
 	appended atomic.Bool
 
+	// store writes only while consent holds (see consent.go); bg is the
+	// same without the host's lock budget, for a server's background loops.
 	store     *store.Store
+	bg        *store.Store
+	live      *consent
 	spool     *export.Spool
 	pipe      *export.Pipeline
 	installID string
@@ -153,6 +157,7 @@ func (c *Client) resolve(prepare func() error) {
 			c.updateURL = v
 		}
 	}
+	c.watch() // before deciding: a change made meanwhile is seen later
 	in := gate.Input{
 		Product:        cfg.Product,
 		LookupEnv:      h.lookup,
@@ -267,8 +272,11 @@ func (c *Client) probe() error {
 // installation id. An install that has its id needs no write probe on every
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
-	st := store.New(c.dir, c.h.now)
+	st := c.store
 	if id, ok := st.PeekDeviceID(); ok {
+		if !c.useID(id) {
+			return store.ErrWithdrawn // forgotten since this run started
+		}
 		// An install that has its id needs no write, only the cheap look
 		// at permissions and free space; a full disk leaves it on.
 		if err := probeWritable(c.dir.Path()); err != nil && !diskFull(err) {
@@ -288,6 +296,9 @@ func (c *Client) prepare() error {
 	if err != nil {
 		return err
 	}
+	if !c.useID(id) {
+		return store.ErrWithdrawn
+	}
 	c.installID = id
 	return nil
 }
@@ -297,7 +308,11 @@ func (c *Client) initRecording() {
 	// The host's own run waits at most hostLockBudget for locks in all, and
 	// never for fsync.
 	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget)).WithoutSync()
-	c.store = store.New(c.dir, h.now)
+	c.store = c.guarded(c.dir)
+	c.bg = c.guarded(c.dir.WithBudget(nil))
+	if id, ok := c.store.PeekDeviceID(); ok {
+		c.useID(id) // the id this run started with; forgetting it withdraws consent
+	}
 	recorded, err := c.store.Recorded()
 	if err != nil {
 		c.note("%v (recovered: milestones will be re-checked)", err)
@@ -557,6 +572,9 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.stopServer(ctx)
 			return
 		}
+		if c.decision.Mode != gate.Debug && !c.consentHolds() {
+			return // turned off or forgotten since this run started: write nothing
+		}
 		counted := c.decision.Mode != gate.Debug && !c.skip.Load()
 		if counted && c.needsCount() && c.ready() {
 			c.countRun()
@@ -564,7 +582,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.showUpdateNotices() // reads the cache only; writes when it shows
 		}
 		if c.pipe != nil {
-			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+			if err := c.spoolMetrics(c.store); err != nil {
 				c.note("metrics: %v", err)
 			}
 		}
@@ -575,6 +593,16 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		// (ReportPanics deferred before it) is still recorded and sent.
 	})
 	return err
+}
+
+// spoolMetrics spools the metrics collected so far, under the state lock
+// while consent holds (debug mode prints them).
+func (c *Client) spoolMetrics(st *store.Store) error {
+	flush := func() error { return c.pipe.FlushMetrics(context.Background()) }
+	if st == nil {
+		return flush()
+	}
+	return st.Locked(flush)
 }
 
 // resourceAttrs is the complete resource: the schema's resource keys and
