@@ -157,4 +157,3 @@ func (c *Client) hold(st *store.Store) func() (func(), bool) {
 		return release, err == nil
 	}
 }
-

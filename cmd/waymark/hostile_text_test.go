@@ -63,13 +63,15 @@ func TestHostileErrorTextsAreDisarmedInReports(t *testing.T) {
 	}
 	for _, r := range js {
 		if rawControl(r) {
-			t.Errorf("--json holds %U raw", r); break
+			t.Errorf("--json holds %U raw", r)
+			break
 		}
 	}
 	_, text, _ := runCmd(t, "report", "--now", now, dir)
 	for _, r := range text {
 		if rawControl(r) {
-			t.Errorf("the text report holds %U raw", r); break
+			t.Errorf("the text report holds %U raw", r)
+			break
 		}
 	}
 	f, err := os.Open(filepath.Join(csvDir, "acme-errors.csv"))
