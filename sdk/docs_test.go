@@ -1,6 +1,8 @@
 package sdk
 
 import (
+	"github.com/waymarkhq/waymark/internal/schema"
+
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,6 +61,9 @@ func TestTelemetryPageMatchesCode(t *testing.T) {
 	}
 	for _, m := range c.Metrics {
 		known[m] = true
+	}
+	for _, a := range schema.PerRun {
+		known[a.Key] = true
 	}
 	for _, name := range regexp.MustCompile(`waymark\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*`).FindAllString(page, -1) {
 		if !known[name] {
