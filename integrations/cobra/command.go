@@ -15,15 +15,15 @@ var command = sdk.Command
 // subcommands are the telemetry command's, as sdk.Command knows them, and
 // which of its flags each takes.
 var subcommands = []struct {
-	name, short string
-	json, all   bool
+	name, short      string
+	json, all, erase bool
 }{
-	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false},
-	{"show", "Show the events last sent from this machine, and those pending", true, false},
-	{"enable", "Send anonymous usage telemetry", false, true},
-	{"disable", "Send nothing, and forget this machine", false, true},
-	{"local", "Record events on this machine only, never send them", false, true},
-	{"reset", "Start again as a new installation with a new id", false, false},
+	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false, false},
+	{"show", "Show the events last sent from this machine, and those pending", true, false, false},
+	{"enable", "Send anonymous usage telemetry", false, true, false},
+	{"disable", "Send nothing, and forget this machine", false, true, true},
+	{"local", "Record events on this machine only, never send them", false, true, false},
+	{"reset", "Start again as a new installation with a new id", false, false, false},
 }
 
 // exitCode is the error of a telemetry command that sdk.Command already
@@ -37,7 +37,7 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 // choice the user asked for. Without a subcommand it is status.
 func (t *Telemetry) telemetryCommand() *cobra.Command {
 	product := t.cfg.Product
-	run := func(sub string, jsonOut, all *bool) func(*cobra.Command, []string) error {
+	run := func(sub string, jsonOut, all, erase *bool) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			args := []string{sub}
 			if jsonOut != nil && *jsonOut {
@@ -45,6 +45,9 @@ func (t *Telemetry) telemetryCommand() *cobra.Command {
 			}
 			if all != nil && *all {
 				args = append(args, "--all")
+			}
+			if erase != nil && *erase {
+				args = append(args, "--erase")
 			}
 			code := command(t.config(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if code == 0 {
@@ -68,17 +71,20 @@ func (t *Telemetry) telemetryCommand() *cobra.Command {
 			"the " + gate.EnvPrefix(product) + "_TELEMETRY and DO_NOT_TRACK environment variables turn it off everywhere.",
 		Args: cobra.NoArgs,
 	}
-	tele.RunE = run("status", jsonFlag(tele), nil)
+	tele.RunE = run("status", jsonFlag(tele), nil, nil)
 	for _, s := range subcommands {
 		sub := &cobra.Command{Use: s.name, Short: s.short, Args: cobra.NoArgs}
-		var jsonOut, all *bool
+		var jsonOut, all, erase *bool
 		if s.json {
 			jsonOut = jsonFlag(sub)
 		}
 		if s.all {
 			all = sub.Flags().Bool("all", false, "for every Waymark tool on this machine")
 		}
-		sub.RunE = run(s.name, jsonOut, all)
+		if s.erase {
+			erase = sub.Flags().Bool("erase", false, "first ask the vendor to erase what this installation sent")
+		}
+		sub.RunE = run(s.name, jsonOut, all, erase)
 		tele.AddCommand(sub)
 	}
 	return tele

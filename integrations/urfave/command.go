@@ -16,15 +16,15 @@ var command = sdk.Command
 // subcommands are the telemetry command's, as sdk.Command knows them, and
 // which of its flags each takes.
 var subcommands = []struct {
-	name, usage string
-	json, all   bool
+	name, usage      string
+	json, all, erase bool
 }{
-	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false},
-	{"show", "Show the events last sent from this machine, and those pending", true, false},
-	{"enable", "Send anonymous usage telemetry", false, true},
-	{"disable", "Send nothing, and forget this machine", false, true},
-	{"local", "Record events on this machine only, never send them", false, true},
-	{"reset", "Start again as a new installation with a new id", false, false},
+	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false, false},
+	{"show", "Show the events last sent from this machine, and those pending", true, false, false},
+	{"enable", "Send anonymous usage telemetry", false, true, false},
+	{"disable", "Send nothing, and forget this machine", false, true, true},
+	{"local", "Record events on this machine only, never send them", false, true, false},
+	{"reset", "Start again as a new installation with a new id", false, false, false},
 }
 
 // telemetryCommand builds `telemetry` and its subcommands. Each runs
@@ -38,7 +38,7 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 				return cli.Exit(fmt.Sprintf("%s: unexpected argument %q", cmd.FullName(), cmd.Args().First()), 2)
 			}
 			args := []string{sub}
-			for _, f := range []string{"json", "all"} {
+			for _, f := range []string{"json", "all", "erase"} {
 				if hasFlag(cmd, f) && cmd.Bool(f) {
 					args = append(args, "--"+f)
 				}
@@ -68,6 +68,9 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 		}
 		if s.all {
 			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "all", Usage: "for every Waymark tool on this machine", Local: true})
+		}
+		if s.erase {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "erase", Usage: "first ask the vendor to erase what this installation sent", Local: true})
 		}
 		tele.Commands = append(tele.Commands, sub)
 	}
