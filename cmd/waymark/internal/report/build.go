@@ -135,6 +135,7 @@ func buildProduct(w Windows, k int, g *Aggregates) *Product {
 		}
 		p.Errors = append(p.Errors, eg)
 	}
+	addPerRun(p, g, k)
 	return p
 }
 

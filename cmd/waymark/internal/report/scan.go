@@ -40,6 +40,7 @@ type rawRecord struct {
 	time, observed                      []byte
 	eventID, milestone, excType, excMsg []byte
 	interval, uptime                    []byte
+	agent, sampleRate                   []byte
 	bad                                 string // why the record is unusable
 }
 
@@ -572,6 +573,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 						r.excType = v
 					case "exception.message":
 						r.excMsg = v
+					case "agent.name":
+						r.agent = v
+					case "waymark.sample_rate":
+						r.sampleRate = v
 					}
 				})
 			})
