@@ -83,15 +83,15 @@ func detectAgent(lookup func(string) (string, bool)) (name, evidence string, ok 
 		return r.name, r.env, true
 	}
 	if v, _ := lookup(genericAgentEnv); strings.TrimSpace(v) != "" {
-		return AgentName(v), genericAgentEnv + "=" + showValue(strings.TrimSpace(v)), true
+		return agentName(v), genericAgentEnv + "=" + showValue(strings.TrimSpace(v)), true
 	}
 	return "", "", false
 }
 
-// AgentName maps a value of AI_AGENT to agent.name: a known name (compared
+// agentName maps a value of AI_AGENT to agent.name: a known name (compared
 // without regard to case, '-' read as '_', so "Claude-Code" is claude_code)
 // as it is, anything else "other".
-func AgentName(v string) string {
+func agentName(v string) string {
 	v = strings.TrimSpace(v)
 	if v == "" || len(v) > maxAgentValue {
 		return "other"

@@ -1,14 +1,14 @@
 package sdk
 
 import (
-	"github.com/waymarkhq/waymark/internal/schema"
-
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // telemetryPage is the page a vendor publishes for its users.
