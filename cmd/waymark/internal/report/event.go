@@ -18,7 +18,7 @@ const (
 	EventUsage       = "waymark.usage"
 	EventHeartbeat   = "waymark.heartbeat"
 	EventErrorReport = "waymark.error_report"
-	EventErasure     = "waymark.erasure"
+	EventErasure     = schema.EventErasure
 )
 
 // Kind is an event name as a small number.

@@ -177,22 +177,22 @@ const notErased = `-app.installation.id:in(event_name:="` + EventErasure + `" | 
 // sample rate of each product's latest event that carried one, as Files computes them.
 func (r *vlRun) perRun() error {
 	w := r.w
-	rows, err := r.run(r.base + ` agent.name:* ` + span(w.RangeStart, w.Now, true) + `
-| stats by (service.name, agent.name) count_uniq(app.installation.id) as installs`)
+	rows, err := r.run(r.base + ` ` + schema.AttrAgent + `:* ` + span(w.RangeStart, w.Now, true) + `
+| stats by (service.name, ` + schema.AttrAgent + `) count_uniq(app.installation.id) as installs`)
 	if err != nil {
 		return err
 	}
 	for _, row := range rows {
 		g := r.product(row)
-		if g == nil || !slices.Contains(schema.AgentNames(), row["agent.name"]) {
+		if g == nil || !slices.Contains(schema.AgentNames(), row[schema.AttrAgent]) {
 			continue
 		}
-		if g.Agents[row["agent.name"]], err = count(row, "installs"); err != nil {
+		if g.Agents[row[schema.AttrAgent]], err = count(row, "installs"); err != nil {
 			return err
 		}
 	}
-	rows, err = r.run(r.base + ` waymark.sample_rate:* ` + span(w.History, w.Now, true) + `
-| stats by (service.name) field_max(_time, waymark.sample_rate) as rate`)
+	rows, err = r.run(r.base + ` ` + schema.AttrSampleRate + `:* ` + span(w.History, w.Now, true) + `
+| stats by (service.name) field_max(_time, ` + schema.AttrSampleRate + `) as rate`)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // The scanner reads the subset of OTLP JSON that the collector's file exporter writes for
@@ -573,9 +575,9 @@ func scanRecord(s *scanner, r *rawRecord) {
 						r.excType = v
 					case "exception.message":
 						r.excMsg = v
-					case "agent.name":
+					case schema.AttrAgent:
 						r.agent = v
-					case "waymark.sample_rate":
+					case schema.AttrSampleRate:
 						r.sampleRate = v
 					}
 				})
