@@ -112,3 +112,21 @@ func TestDisableEraseWithoutDeliverySendsNothing(t *testing.T) {
 		t.Errorf("enable --erase exit %d, want 2 (usage)", code)
 	}
 }
+
+// A damaged, hostile or foreign erasure file is no request, and reading it never panics.
+func FuzzReadErasure(f *testing.F) {
+	f.Add([]byte(`{"installation_id":"3d9b425b-2e29-4e97-9457-b761816710c4","event_id":"0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40","requested_at":"2026-12-07T00:00:00Z"}`))
+	f.Add([]byte(`{"installation_id":"x","event_id":"y"}`))
+	f.Add([]byte("\x00\xff{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		d := statedir.New(dir)
+		if err := d.WriteFile(statedir.Erasure, data); err != nil {
+			t.Fatal(err)
+		}
+		r, ok := readErasure(d)
+		if ok && (len(r.InstallationID) != 36 || len(r.EventID) != 36) {
+			t.Fatalf("accepted a request with ids %q, %q", r.InstallationID, r.EventID)
+		}
+	})
+}
