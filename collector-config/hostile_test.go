@@ -210,7 +210,9 @@ func hostileLogs(now time.Time) []hostileCase {
 	}
 	// Per-run attributes outside their closed set or range, and attributes on the erasure
 	// request, which carries event.id only: a bad value drops the record, an extra is stripped.
-	double := func(f float64) *commonpb.AnyValue { return &commonpb.AnyValue{Value: &commonpb.AnyValue_DoubleValue{DoubleValue: f}} }
+	double := func(f float64) *commonpb.AnyValue {
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_DoubleValue{DoubleValue: f}}
+	}
 	for name, v := range map[string]*commonpb.AnyValue{
 		"agent.name unknown agent": str("devin"), "agent.name upper case": str("CLAUDE_CODE"),
 		"waymark.sample_rate zero": double(0), "waymark.sample_rate above one": double(1.5),
