@@ -30,6 +30,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/waymarkhq/waymark/cmd/waymark/internal/report"
 	"github.com/waymarkhq/waymark/internal/schema"
@@ -98,6 +99,11 @@ func Run(opt Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	unlock, err := lockDir(opt.Dir)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	reg, err := loadRegistry(opt.Dir)
 	if err != nil {
 		return res, err
@@ -520,6 +526,33 @@ func rewrite(path string, targets map[string]bool) (int, error) {
 		d.Close()
 	}
 	return changed, nil
+}
+
+// LockName is the file that keeps two runs from working on one directory at once.
+const LockName = ".waymark-erase.lock"
+
+// staleLock is how old a lock may grow before a run takes it over: a run that crashed.
+const staleLock = 6 * time.Hour
+
+// lockDir claims the directory for this run (an exclusive create), and returns the release.
+func lockDir(dir string) (func(), error) {
+	path := filepath.Join(dir, LockName)
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err == nil {
+			f.Close()
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("erase: lock: %w", err)
+		}
+		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > staleLock {
+			os.Remove(path)
+			continue
+		}
+		break
+	}
+	return nil, fmt.Errorf("erase: another waymark erase works on %s (%s exists; remove it if none runs)", dir, path)
 }
 
 // saltedHash is the registry's form of an id: SHA-256 of the salt and the id, in hex.

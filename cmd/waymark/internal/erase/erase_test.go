@@ -180,3 +180,23 @@ func FuzzFilterLine(f *testing.F) {
 		lineIDs(line)
 	})
 }
+
+// Two runs never work on one directory at once.
+func TestOneRunAtATime(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "logs.jsonl"), logLine(gone, "waymark.erasure"))
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(Options{Dir: dir, CollectorStopped: true}); err == nil || !strings.Contains(err.Error(), "another waymark erase") {
+		t.Errorf("a second run while one holds the lock: %v", err)
+	}
+	unlock()
+	if res, err := Run(Options{Dir: dir, CollectorStopped: true}); err != nil || res.Erased != 1 {
+		t.Errorf("after the first run ended: %+v, %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, LockName)); !os.IsNotExist(err) {
+		t.Errorf("the lock was left behind: %v", err)
+	}
+}
