@@ -18,7 +18,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -38,9 +37,10 @@ import (
 )
 
 // RegistryName is the file in the collector's data directory that holds the salt and the
-// salted hashes of every install erased so far. Its name starts with a dot, so that `waymark
-// report` never reads it as data.
-const RegistryName = ".waymark-erased.json"
+// salted hashes of every install erased so far (report.Erased). Its name starts with a dot, so
+// that `waymark report` never reads it as data; the report reads it to leave out late records
+// of those installs.
+const RegistryName = report.ErasedName
 
 // maxLine bounds one line read, as the report does.
 const maxLine = report.MaxLineBytes
@@ -80,12 +80,6 @@ type Result struct {
 	Pending []string
 }
 
-// registry is the stored memory of erased installs: never a raw id.
-type registry struct {
-	Salt   string   `json:"salt"`
-	Erased []string `json:"erased"`
-}
-
 // Run applies every erasure request: found in the files and in the backend, plus any record
 // of an install erased before. The backend is asked to delete first, so that a failure there
 // leaves the requests in the files for the next run.
@@ -113,7 +107,7 @@ func Run(opt Options) (Result, error) {
 		return res, fmt.Errorf("erase: %s: bad salt", RegistryName)
 	}
 	known := map[string]bool{}
-	for _, h := range reg.Erased {
+	for _, h := range reg.Hashes {
 		known[h] = true
 	}
 
@@ -130,7 +124,7 @@ func Run(opt Options) (Result, error) {
 			targets[id] = true
 		}
 		for id := range ids {
-			if known[saltedHash(salt, id)] {
+			if known[report.SaltedHash(salt, id)] {
 				targets[id] = true
 			}
 		}
@@ -159,9 +153,9 @@ func Run(opt Options) (Result, error) {
 
 	// The hashes first: once a raw id is gone from the files, only they remember it.
 	for _, id := range ids {
-		if h := saltedHash(salt, id); !known[h] {
+		if h := report.SaltedHash(salt, id); !known[h] {
 			known[h] = true
-			reg.Erased = append(reg.Erased, h)
+			reg.Hashes = append(reg.Hashes, h)
 		}
 	}
 	if err := saveRegistry(opt.Dir, reg); err != nil {
@@ -555,36 +549,24 @@ func lockDir(dir string) (func(), error) {
 	return nil, fmt.Errorf("erase: another waymark erase works on %s (%s exists; remove it if none runs)", dir, path)
 }
 
-// saltedHash is the registry's form of an id: SHA-256 of the salt and the id, in hex.
-func saltedHash(salt []byte, id string) string {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(id))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // loadRegistry reads the registry, or makes a new one with a fresh salt.
-func loadRegistry(dir string) (registry, error) {
-	var reg registry
-	b, err := os.ReadFile(filepath.Join(dir, RegistryName))
-	if errors.Is(err, fs.ErrNotExist) {
+func loadRegistry(dir string) (report.Erased, error) {
+	reg, err := report.ReadErased(dir)
+	if err != nil {
+		return reg, fmt.Errorf("erase: %w", err)
+	}
+	if reg.Salt == "" && len(reg.Hashes) == 0 {
 		salt := make([]byte, 32)
 		if _, err := rand.Read(salt); err != nil {
 			return reg, fmt.Errorf("erase: salt: %w", err)
 		}
-		return registry{Salt: hex.EncodeToString(salt)}, nil
-	}
-	if err != nil {
-		return reg, fmt.Errorf("erase: %w", err)
-	}
-	if err := json.Unmarshal(b, &reg); err != nil {
-		return reg, fmt.Errorf("erase: %s: %w", RegistryName, err)
+		reg.Salt = hex.EncodeToString(salt)
 	}
 	return reg, nil
 }
 
 // saveRegistry writes the registry atomically, readable by its owner only.
-func saveRegistry(dir string, reg registry) error {
+func saveRegistry(dir string, reg report.Erased) error {
 	b, err := json.MarshalIndent(reg, "", "  ")
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ type accumulator struct {
 	w        Windows
 	product  string // if set, the only product kept
 	products map[string]*productAcc
+	erased   []erasedSet // registries of installs `waymark erase` erased
 
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
@@ -202,6 +203,7 @@ func (in *installAcc) activeIn(from, to int) bool { // day indexes since PrevSta
 func (a *accumulator) result(funnel []string) map[string]*Aggregates {
 	out := map[string]*Aggregates{}
 	for name, p := range a.products {
+		a.dropRegistered(p)
 		p.dropErased()
 		out[name] = a.aggregate(p, funnel)
 	}

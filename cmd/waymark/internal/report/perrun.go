@@ -1,7 +1,15 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -230,4 +238,91 @@ func agentRows(p *Product) [][]string {
 		rows = append(rows, []string{kv.Key, countCell(kv.C), cell})
 	}
 	return rows
+}
+
+// ErasedName is the file, in a collector's data directory, where `waymark erase` keeps a
+// salted hash of every install it erased; its name starts with a dot, so it is never read as
+// data.
+const ErasedName = ".waymark-erased.json"
+
+// maxErasedFile bounds the registry read: 64 bytes per erased install, a million installs.
+const maxErasedFile = 64 << 20
+
+// Erased is the registry of erased installs: a random salt and the salted hashes, never a raw id.
+type Erased struct {
+	Salt   string   `json:"salt"`
+	Hashes []string `json:"erased"`
+}
+
+// SaltedHash is the registry's form of an installation id: SHA-256 of the salt and the id, in hex.
+func SaltedHash(salt []byte, id string) string {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(id))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ReadErased reads the registry in dir; a directory without one has an empty registry.
+func ReadErased(dir string) (Erased, error) {
+	var e Erased
+	path := filepath.Join(dir, ErasedName)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return e, nil
+	}
+	if err != nil {
+		return e, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxErasedFile {
+		return e, fmt.Errorf("%s is not a regular file of at most %d bytes", path, maxErasedFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// erasedSet is a registry ready for look-ups.
+type erasedSet struct {
+	salt   []byte
+	hashes map[string]bool
+}
+
+// addErased merges the registry of a data directory into the accumulator's, so that records of
+// installs erased before, stored after the last `waymark erase` (late duplicates), are left
+// out too.
+func (a *accumulator) addErased(dir string, warn Warner) {
+	e, err := ReadErased(dir)
+	if err != nil {
+		warn(err.Error() + " (erased installs not known)")
+		return
+	}
+	salt, err := hex.DecodeString(e.Salt)
+	if len(e.Hashes) == 0 || err != nil {
+		return
+	}
+	set := erasedSet{salt: salt, hashes: map[string]bool{}}
+	for _, h := range e.Hashes {
+		set.hashes[h] = true
+	}
+	a.erased = append(a.erased, set)
+}
+
+// dropRegistered notes as erased every install of p whose salted hash a registry holds.
+func (a *accumulator) dropRegistered(p *productAcc) {
+	if len(a.erased) == 0 {
+		return
+	}
+	for id := range p.installs {
+		text := id.String()
+		for _, set := range a.erased {
+			if set.hashes[SaltedHash(set.salt, text)] {
+				p.erase(id)
+			}
+		}
+	}
 }

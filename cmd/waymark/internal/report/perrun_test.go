@@ -1,7 +1,11 @@
 package report
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +98,50 @@ func TestErasedInstallsAreLeftOut(t *testing.T) {
 			t.Errorf("funnel step %s counts %d installs", f.Milestone, f.Installs)
 		}
 	}
+}
+
+// A record of an install that `waymark erase` erased before, stored after it ran (a late
+// duplicate), is left out by the registry's salted hash until the next erase removes it.
+func TestLateRecordsOfErasedInstallsAreLeftOut(t *testing.T) {
+	at := simNow.Add(-2 * time.Hour)
+	gone, kept := ids(2, 800)[0], ids(2, 800)[1]
+	dir := t.TempDir()
+	salt := []byte("0123456789abcdef0123456789abcdef")
+	reg, _ := json.Marshal(Erased{Salt: hex.EncodeToString(salt), Hashes: []string{SaltedHash(salt, gone)}})
+	if err := os.WriteFile(filepath.Join(dir, ErasedName), reg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	content := recordLine(gone, EventUsage, at, 1) + recordLine(kept, EventUsage, at, 1)
+	if err := os.WriteFile(filepath.Join(dir, "logs.jsonl"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	aggs, err := Files{Paths: []string{dir}, Warn: func(m string) { warnings = append(warnings, m) }}.Aggregate(Query{Now: simNow, RangeDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := aggs["acme"]; g.Installs30d != 1 || len(warnings) != 0 {
+		t.Errorf("installs_30d %d (warnings %v); want 1: the erased install's late record left out", g.Installs30d, warnings)
+	}
+}
+
+// Whatever the registry file holds, the report reads it or warns, and never fails or panics.
+func FuzzReadErased(f *testing.F) {
+	f.Add([]byte(`{"salt":"00ff","erased":["ab"]}`))
+	f.Add([]byte(`{"salt":"zz","erased":null}`))
+	f.Add([]byte("\x00{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ErasedName), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "logs.jsonl"), []byte(recordLine(ids(1, 5)[0], EventUsage, simNow.Add(-time.Hour), 1)), 0o600)
+		aggs, err := Files{Paths: []string{dir}}.Aggregate(Query{Now: simNow, RangeDays: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aggs["acme"] == nil {
+			t.Fatal("the product is gone")
+		}
+	})
 }
