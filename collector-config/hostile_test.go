@@ -192,6 +192,8 @@ func hostileLogs(now time.Time) []hostileCase {
 		"exception.type":       func() *logspb.LogRecord { return errorReport(now, "boom") },
 		"exception.message":    func() *logspb.LogRecord { return errorReport(now, "boom") },
 		"exception.stacktrace": func() *logspb.LogRecord { return errorReport(now, "boom") },
+		"agent.name":           usage,
+		"waymark.sample_rate":  usage,
 	}
 	for key, event := range events {
 		for kind, v := range badValues("rec-"+key, true) {
@@ -206,6 +208,28 @@ func hostileLogs(now time.Time) []hostileCase {
 			})
 		}
 	}
+	// Per-run attributes outside their closed set or range, and attributes on the erasure
+	// request, which carries event.id only: a bad value drops the record, an extra is stripped.
+	double := func(f float64) *commonpb.AnyValue {
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_DoubleValue{DoubleValue: f}}
+	}
+	for name, v := range map[string]*commonpb.AnyValue{
+		"agent.name unknown agent": str("devin"), "agent.name upper case": str("CLAUDE_CODE"),
+		"waymark.sample_rate zero": double(0), "waymark.sample_rate above one": double(1.5),
+		"waymark.sample_rate negative": double(-0.25), "waymark.sample_rate as text": str("0.25"),
+	} {
+		key, _, _ := strings.Cut(name, " ")
+		add("record "+name, 1, false, func(in otlpgen.Install) *logspb.LogsData {
+			r := usage()
+			replaceAttr(&r.Attributes, key, v)
+			return otlpgen.Logs(in, r)
+		})
+	}
+	add("erasure extras", 0, false, func(in otlpgen.Install) *logspb.LogsData {
+		r := otlpgen.Event("waymark.erasure", now)
+		r.Attributes = append(r.Attributes, otlpgen.Str("agent.name", "claude_code"), otlpgen.Str(cn("erasure-key"), cn("erasure-val")))
+		return otlpgen.Logs(in, r)
+	})
 	// Heartbeats that would keep a session live: a huge interval, a negative uptime, a
 	// session id that is no UUID, no session id, a record from the future.
 	for name, build := range map[string]func(in *otlpgen.Install) *logspb.LogRecord{

@@ -13,6 +13,7 @@ type accumulator struct {
 	w        Windows
 	product  string // if set, the only product kept
 	products map[string]*productAcc
+	erased   []erasedSet // registries of installs `waymark erase` erased
 
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
@@ -23,6 +24,9 @@ type productAcc struct {
 	installs map[UUID]*installAcc
 	sessions map[UUID]*sessionAcc
 	errors   map[[2]string]*errorAcc
+	erased   map[UUID]struct{} // installs that asked for erasure
+	rate     float64           // waymark.sample_rate of the latest event with one
+	rateAt   int64
 }
 
 type installAcc struct {
@@ -35,6 +39,7 @@ type installAcc struct {
 	bits    []uint64 // active days since PrevStart
 	dayVers []dayVer // range days: the version of the latest event that day
 	ms      []msTime // milestones reached in the range, earliest time each
+	run     runFacts
 }
 
 type dayVer struct {
@@ -49,6 +54,7 @@ type msTime struct {
 }
 
 type sessionAcc struct {
+	install  UUID
 	last     int64
 	interval time.Duration
 	uptime   time.Duration
@@ -56,7 +62,7 @@ type sessionAcc struct {
 }
 
 type errorAcc struct {
-	reports  map[UUID]struct{}
+	reports  map[UUID]UUID         // event.id → install
 	installs map[UUID]timedVersion // install → version of its latest report
 }
 
@@ -81,17 +87,18 @@ func newAccumulator(q Query) *accumulator {
 
 func (a *accumulator) add(ev *Event) {
 	t := ev.Time
-	if t > a.now || t < a.history {
-		return
-	}
 	if a.product != "" && ev.Product != a.product {
 		return
 	}
-	p := a.products[ev.Product]
-	if p == nil {
-		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
-		a.products[ev.Product] = p
+	if ev.Kind == KindErasure {
+		// Whenever it was asked, the install is left out: the request outlives any window.
+		a.productAcc(ev.Product).erase(ev.Install)
+		return
 	}
+	if t > a.now || t < a.history {
+		return
+	}
+	p := a.productAcc(ev.Product)
 	in := p.installs[ev.Install]
 	if in == nil {
 		in = &installAcc{first: t}
@@ -100,6 +107,7 @@ func (a *accumulator) add(ev *Event) {
 	if t < in.first {
 		in.first = t
 	}
+	a.addRun(p, in, ev)
 	if t > a.month && t >= in.last30 {
 		in.last30, in.ver, in.os, in.arch, in.runtime = t, ev.Version, ev.OS, ev.Arch, ev.Runtime
 	}
@@ -129,7 +137,7 @@ func (a *accumulator) add(ev *Event) {
 			}
 			s := p.sessions[key]
 			if s == nil {
-				s = &sessionAcc{}
+				s = &sessionAcc{install: ev.Install}
 				p.sessions[key] = s
 			}
 			if t >= s.last {
@@ -144,10 +152,10 @@ func (a *accumulator) add(ev *Event) {
 			k := [2]string{ev.ErrType, ev.ErrMessage}
 			e := p.errors[k]
 			if e == nil {
-				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]timedVersion{}}
+				e = &errorAcc{reports: map[UUID]UUID{}, installs: map[UUID]timedVersion{}}
 				p.errors[k] = e
 			}
-			e.reports[ev.EventID] = struct{}{}
+			e.reports[ev.EventID] = ev.Install
 			if v, ok := e.installs[ev.Install]; !ok || t >= v.t {
 				e.installs[ev.Install] = timedVersion{t, ev.Version}
 			}
@@ -195,6 +203,8 @@ func (in *installAcc) activeIn(from, to int) bool { // day indexes since PrevSta
 func (a *accumulator) result(funnel []string) map[string]*Aggregates {
 	out := map[string]*Aggregates{}
 	for name, p := range a.products {
+		a.dropRegistered(p)
+		p.dropErased()
 		out[name] = a.aggregate(p, funnel)
 	}
 	return out
@@ -313,7 +323,18 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 		g.Errors = append(g.Errors, ea)
 	}
 	sortErrors(g.Errors)
+	a.countAgents(p, g)
 	return g
+}
+
+// productAcc returns the state of the named product, made on first use.
+func (a *accumulator) productAcc(name string) *productAcc {
+	p := a.products[name]
+	if p == nil {
+		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
+		a.products[name] = p
+	}
+	return p
 }
 
 // newAggregates returns an empty product's aggregates for the windows w: maps made, one DayAgg
@@ -322,7 +343,7 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 func newAggregates(w Windows) (*Aggregates, []time.Time) {
 	g := &Aggregates{
 		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
-		Platforms: map[string]int{}, Runtimes: map[string]int{},
+		Platforms: map[string]int{}, Runtimes: map[string]int{}, Agents: map[string]int{},
 	}
 	n := len(w.Days)
 	g.Daily = make([]DayAgg, n)

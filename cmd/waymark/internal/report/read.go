@@ -74,6 +74,7 @@ func (f Files) Aggregate(q Query) (map[string]*Aggregates, error) {
 			}
 			continue
 		}
+		acc.addErased(p, warn)
 		var files []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {

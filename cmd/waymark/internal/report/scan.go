@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // The scanner reads the subset of OTLP JSON that the collector's file exporter writes for
@@ -40,6 +42,7 @@ type rawRecord struct {
 	time, observed                      []byte
 	eventID, milestone, excType, excMsg []byte
 	interval, uptime                    []byte
+	agent, sampleRate                   []byte
 	bad                                 string // why the record is unusable
 }
 
@@ -572,6 +575,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 						r.excType = v
 					case "exception.message":
 						r.excMsg = v
+					case schema.AttrAgent:
+						r.agent = v
+					case schema.AttrSampleRate:
+						r.sampleRate = v
 					}
 				})
 			})

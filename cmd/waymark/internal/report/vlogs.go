@@ -69,12 +69,12 @@ func (v VictoriaLogs) Aggregate(q Query) (map[string]*Aggregates, error) {
 		st = &QueryStats{}
 	}
 	r := &vlRun{ctx: context.Background(), c: c, url: v.URL, st: st, q: q, w: q.Windows(), aggs: map[string]*Aggregates{}}
-	r.base = eventFilter
+	r.base = eventFilter + " " + notErased
 	if q.Product != "" {
 		r.base += " service.name:=" + strconv.Quote(q.Product)
 	}
 	for _, step := range []func() error{
-		r.active, r.latest30, r.installs1d, r.firstSeen, r.daily, r.retention, r.funnel, r.servers, r.errors,
+		r.active, r.latest30, r.installs1d, r.firstSeen, r.daily, r.retention, r.funnel, r.servers, r.errors, r.perRun,
 	} {
 		if err := step(); err != nil {
 			return nil, err
