@@ -8,7 +8,8 @@
 #   WAYMARK_COLLECTOR=$PWD/bin/otelcol-waymark bash collector-config/test-backends.sh
 set -euo pipefail
 
-tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus)
+tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus
+	TestAcknowledgedEventsSurviveCollectorKills TestAcknowledgedEventsSurviveVictoriaLogsOutage TestFullDiskRefusesWhatItCannotStore)
 pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
 if [[ "${1:-}" == "--pattern" ]]; then
 	echo "$pattern"
