@@ -530,11 +530,13 @@ func TestAcknowledgedEventsSurviveCollectorKills(t *testing.T) {
 	t.Logf("kill moments from seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for k := 1; k <= 4; k++ {
-		before := f.uploads.Load()
-		time.Sleep(time.Duration(1000+rng.IntN(3000)) * time.Millisecond)
-		if f.uploads.Load() == before {
-			t.Fatalf("no upload acknowledged in the collector's run %d: %v\n%s", k, f, c.output())
+		// A random moment within the k-th quarter of the fleet's uploads, so that the kills
+		// spread over the whole run whatever the machine's speed.
+		at := int64(fleetInstalls*(k-1)/4 + 100 + rng.IntN(fleetInstalls/4-200))
+		if !waitFor(2*time.Minute, func() bool { return f.uploads.Load() >= at }) {
+			t.Fatalf("the fleet did not reach %d uploads in the collector's run %d: %v\n%s", at, k, f, c.output())
 		}
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		c.kill()
 		t.Logf("kill %d after %d uploads acknowledged", k, f.uploads.Load())
 		c.start()
