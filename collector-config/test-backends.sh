@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the backend tests (VictoriaMetrics, VictoriaLogs single node and cluster, `waymark report
-# --victorialogs` against both, Prometheus) verbosely against the installed backends and fails
-# unless every one of them ran and passed:
+# --victorialogs` against both, Prometheus, and the durability tests: collector kills, a
+# VictoriaLogs outage, a full disk) verbosely against the installed backends and fails unless
+# every one of them ran and passed:
 # a skip, a missing test or a failure all fail. `make test` runs the rest of the suite with
 # these left out (`--pattern` prints the -run/-skip pattern) and then this script.
 #
