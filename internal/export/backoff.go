@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
@@ -44,7 +45,7 @@ type DeliveryState struct {
 func ReadDeliveryState(d *statedir.Dir) DeliveryState {
 	var st DeliveryState
 	b, err := d.ReadFile(statedir.Delivery, maxDeliveryFile)
-	if err != nil || json.Unmarshal(b, &st) != nil {
+	if err != nil || jsonx.Unmarshal(b, &st) != nil {
 		return DeliveryState{}
 	}
 	st.Failures = max(st.Failures, 0)
