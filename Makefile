@@ -32,7 +32,8 @@ test: $(COLLECTOR) backend debian-packages check-api
 check-api:
 	$(GO) run ./internal/devtools/apicheck
 
-# Debian packages the tests drive for real (nginx, curl, chromium, unshare).
+# Debian packages the tests drive for real (nginx, curl, chromium, unshare), installed with
+# apt-get as root or through sudo when any is missing.
 debian-packages:
 	bash .ci/debian-packages.sh
 
@@ -57,9 +58,9 @@ cross:
 
 collector: $(COLLECTOR)
 
-# Rebuilt only when the manifest changes.
+# Rebuilt only when the manifest changes; a line every 20 s says the build is still going.
 $(COLLECTOR): collector-config/builder-config.yaml collector-config/build.sh
-	bash collector-config/build.sh
+	bash collector-config/progress.sh "collector: still building" bash collector-config/build.sh
 
 # The OTLP backends of the collector's overlays (VictoriaMetrics, VictoriaLogs, Prometheus),
 # built at pinned versions into bin/; a no-op when they are there.
@@ -72,5 +73,8 @@ demo: $(COLLECTOR)
 fuzz:
 	bash bench/fuzz.sh
 
+# Removes what the two commands built here (bin/: the collector, the backends, the demo's
+# data and report; the collector's generated sources). Go's module and build caches and the
+# Debian packages stay.
 clean:
 	rm -rf bin collector-config/build

@@ -392,6 +392,45 @@ func hostileMetrics(now time.Time) []hostileCase {
 		point(md).TimeUnixNano = uint64(now.Add(30 * 24 * time.Hour).UnixNano())
 		return md
 	})
+	// One name in three types in one scope: the rebuild merges metrics of equal name and
+	// type only, and the checks run before it, so only the delta monotonic sum is stored.
+	add("one name in three types", 2, func(in otlpgen.Install) *metricspb.MetricsData {
+		md := counts(in, "first_run")
+		gauge := counts(in, canary+"-gauge-twin")
+		m := metric(gauge)
+		m.Data = &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: m.GetSum().DataPoints}}
+		cumulative := counts(in, canary+"-cumulative-twin")
+		metric(cumulative).GetSum().AggregationTemporality = metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE
+		sm := md.ResourceMetrics[0].ScopeMetrics[0]
+		sm.Metrics = append(sm.Metrics, m, metric(cumulative))
+		return md
+	})
+	// Exemplars and attributes on the uptime gauge's point are removed like a sum's.
+	add("exemplar on the uptime gauge", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, time.Minute)
+		dp := md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0]
+		dp.Attributes = []*commonpb.KeyValue{otlpgen.Str(cn("gauge-key"), cn("gauge-val"))}
+		dp.Exemplars = []*metricspb.Exemplar{{
+			FilteredAttributes: []*commonpb.KeyValue{otlpgen.Str(cn("gex-key"), cn("gex-val"))},
+			TimeUnixNano:       uint64(now.UnixNano()), Value: &metricspb.Exemplar_AsDouble{AsDouble: 1}, SpanId: canaryID[:8], TraceId: canaryID,
+		}}
+		return md
+	})
+	// The uptime as an integer, or with no value at all: both read as 0.0 to the checks,
+	// which cannot see a value's type; it is stored as the double the schema names.
+	add("uptime as an integer", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = &metricspb.NumberDataPoint_AsInt{AsInt: 0}
+		return md
+	})
+	add("uptime without a value", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = nil
+		return md
+	})
 	add("uptime out of range", 2, func(in otlpgen.Install) *metricspb.MetricsData {
 		in.Session = otlpgen.UUID()
 		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1<<40, 0)

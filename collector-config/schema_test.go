@@ -328,7 +328,7 @@ func checkMetric(t *testing.T, where string, m map[string]json.RawMessage) int {
 			}
 		}
 		checkAttributes(t, where+" data point", attrs, allowed)
-		if (kind == "sum") != (dp["asInt"] != nil) {
+		if (kind == "sum") != (dp["asInt"] != nil) || (kind == "sum") == (dp["asDouble"] != nil) {
 			t.Errorf("%s: value of the wrong type: %s %s", where, dp["asInt"], dp["asDouble"])
 		}
 	}
