@@ -431,7 +431,10 @@ func symbolPackage(name string) string {
 	name = strings.TrimPrefix(name, ".eq.")
 	slash := strings.LastIndexByte(name, '/')
 	if i := strings.IndexByte(name[slash+1:], '.'); i >= 0 {
-		return name[:slash+1+i]
+		name = name[:slash+1+i]
+	}
+	if name == "" {
+		return "(linker)"
 	}
 	return name
 }
