@@ -10,15 +10,20 @@
 //	config_invalid        the program's Config is invalid → off
 //	run_flag              the user's per-run switch, such as --no-telemetry → off
 //	config_disabled       Config.Disabled → off
-//	policy                a machine policy file: off, or local (at most: a user's opt-out
-//	                      below still means off); unreadable or anything else → off
+//	policy                the machine policy files: off, or local (at most: a user's opt-out
+//	                      below still means off); unreadable or anything else → off;
+//	                      of the product's file and Waymark's, the most restrictive wins
 //	do_not_track          DO_NOT_TRACK set to anything but "", "0" or "false" → off
 //	product_env           <PREFIX>_TELEMETRY=off|0|false|disabled|local|debug|on|1|true
 //	product_env_invalid   <PREFIX>_TELEMETRY set to anything else → off
 //	opt_out_env           a vendor opt-out variable (Config.OptOutEnv) is set → off
 //	ci                    a CI environment → off
 //	saved                 the user's saved choice (telemetry enable|disable|local)
+//	saved_invalid         a saved choice that is not exactly on, off or local → off
+//	saved_all_unsafe      the folder of the choice saved for all Waymark tools is
+//	                      writable by group or others, another user's, or a symlink → off
 //	saved_all             the choice saved for all Waymark tools (… --all)
+//	saved_all_invalid     a choice saved for all tools that is not on, off or local → off
 //	consent_required      Config.RequireConsent and no saved choice → off
 //	default               nothing else matched → on
 //	no_environment        no environment could be read → off

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/safetext"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -43,6 +45,9 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg = cfg.withDefaults()
+	// Paths, saved files and error texts reach the terminal in what is
+	// printed: nothing of them may steer it.
+	stdout, stderr = safetext.Writer(stdout), safetext.Writer(stderr)
 	sub, flags, code := parseCommandArgs(args)
 	switch code {
 	case usageHelp:
@@ -124,9 +129,7 @@ func parseCommandArgs(args []string) (sub string, f commandFlags, code int) {
 func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
 	st := c.status()
 	if jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(st)
+		writeJSON(stdout, st)
 		return
 	}
 	writeStatus(stdout, st, c.h.now(), c.cfg.Server)
@@ -165,6 +168,10 @@ func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
 	d := c.sharedDir()
 	if d == nil {
 		fmt.Fprintf(stderr, "%s telemetry %s --all: no user config directory\n", product, sub)
+		return 1
+	}
+	if err := c.sharedDirUnsafe(); err != nil {
+		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %v\n", product, sub, err)
 		return 1
 	}
 	if err := store.New(d, c.h.now).SetMode(modeOf[sub]); err != nil {
@@ -207,6 +214,12 @@ func (c *Client) forget() error {
 			defer l.Unlock()
 		}
 	}
+	// Then under the state lock: every process that writes looks, under
+	// it, whether the installation id it started with is still here, so
+	// none writes anything back after this.
+	if l, err := c.dir.Lock(statedir.StateLock, 2*time.Second); err == nil {
+		defer l.Unlock()
+	}
 	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
 	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
 		errs = append(errs, c.dir.Remove(n))
@@ -232,6 +245,17 @@ func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s telemetry: new installation id %s; milestones start again.\n", product, id)
 	return 0
+}
+
+// writeJSON prints v as indented JSON in which C1 and bidirectional
+// controls, which encoding/json leaves raw, are escaped too.
+func writeJSON(w io.Writer, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if enc.Encode(v) == nil {
+		w.Write(safetext.JSON(b.Bytes()))
+	}
 }
 
 // commandUsage is the one-line reminder printed after a wrong command line.

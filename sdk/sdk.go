@@ -15,6 +15,7 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/safetext"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -47,7 +48,11 @@ type Client struct {
 	// Shutdown knows an upload is worth starting without reading the spool.
 	appended atomic.Bool
 
+	// store writes only while consent holds (see consent.go); bg is the
+	// same without the host's lock budget, for a server's background loops.
 	store     *store.Store
+	bg        *store.Store
+	live      *consent
 	spool     *export.Spool
 	pipe      *export.Pipeline
 	installID string
@@ -64,7 +69,8 @@ type Client struct {
 	shutOnce sync.Once
 	srv      *server
 
-	// policyFile is the machine policy file found, if any.
+	// policyFile is the machine policy file that decided, else the first
+	// found, if any.
 	policyFile string
 
 	// skip is set by SkipRun: this run is not real use.
@@ -151,6 +157,7 @@ func (c *Client) resolve(prepare func() error) {
 			c.updateURL = v
 		}
 	}
+	c.watch() // before deciding: a change made meanwhile is seen later
 	in := gate.Input{
 		Product:        cfg.Product,
 		LookupEnv:      h.lookup,
@@ -158,12 +165,15 @@ func (c *Client) resolve(prepare func() error) {
 		DisabledBy:     cfg.DisabledBy,
 		OptOutEnv:      cfg.OptOutEnv,
 		RequireConsent: cfg.RequireConsent,
-		Policy: func() (string, string, error) {
-			raw, file, err := readPolicy(cfg.Product)
-			c.policyFile = file
-			return raw, file, err
+		Policy: func() []gate.PolicyFile {
+			files := readPolicy(cfg.Product)
+			if len(files) > 0 {
+				c.policyFile = files[0].Path
+			}
+			return files
 		},
-		SharedMode: func() (string, error) { return c.sharedMode() },
+		SharedDirUnsafe: c.sharedDirUnsafe,
+		SharedMode:      c.sharedMode,
 		SavedMode: func() (string, error) {
 			if !c.usable() || !c.dir.Exists() {
 				// No directory, no saved choice; whether one can be made
@@ -183,6 +193,9 @@ func (c *Client) resolve(prepare func() error) {
 	in.Prepare = prepare
 	c.decision = gate.Decide(in)
 	c.decision.Warnings = append(c.decision.Warnings, warnings...)
+	if c.decision.PolicyFile != "" {
+		c.policyFile = c.decision.PolicyFile
+	}
 }
 
 // usable reports whether the state dir may be used: it exists or may be
@@ -212,14 +225,35 @@ func (c *Client) sharedDir() *statedir.Dir {
 	return statedir.New(p)
 }
 
+// sharedDirUnsafe says why the folder of the choice saved for all Waymark
+// tools cannot be trusted, or nil when it is safe or missing (no choice).
+// That folder is shared by every tool of the user, so it is held to more
+// than a state dir: it must not itself be a symlink.
+func (c *Client) sharedDirUnsafe() error {
+	d := c.sharedDir()
+	if d == nil {
+		return nil
+	}
+	fi, err := os.Lstat(d.Path())
+	if err != nil {
+		return nil // missing: no choice saved
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symlink", export.Printable(d.Path(), 4096))
+	}
+	if err := d.Check(); err != nil {
+		return errors.New(export.Printable(err.Error(), 4096))
+	}
+	return nil
+}
+
 // sharedMode reads the choice saved for all Waymark tools, under the same
-// disk rules as the state dir. A folder that is missing or not safe to use
-// holds no choice.
+// disk rules as the state dir; gate asks sharedDirUnsafe first.
 func (c *Client) sharedMode() (string, error) {
 	d := c.sharedDir()
 	// Most users never save a choice for all tools: one look that the
 	// folder is missing spares walking the path to it.
-	if d == nil || !d.Exists() || d.Check() != nil {
+	if d == nil || !d.Exists() {
 		return "", nil
 	}
 	return store.New(d, c.h.now).Mode()
@@ -238,8 +272,11 @@ func (c *Client) probe() error {
 // installation id. An install that has its id needs no write probe on every
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
-	st := store.New(c.dir, c.h.now)
+	st := c.store
 	if id, ok := st.PeekDeviceID(); ok {
+		if !c.useID(id) {
+			return store.ErrWithdrawn // forgotten since this run started
+		}
 		// An install that has its id needs no write, only the cheap look
 		// at permissions and free space; a full disk leaves it on.
 		if err := probeWritable(c.dir.Path()); err != nil && !diskFull(err) {
@@ -259,6 +296,9 @@ func (c *Client) prepare() error {
 	if err != nil {
 		return err
 	}
+	if !c.useID(id) {
+		return store.ErrWithdrawn
+	}
 	c.installID = id
 	return nil
 }
@@ -268,7 +308,11 @@ func (c *Client) initRecording() {
 	// The host's own run waits at most hostLockBudget for locks in all, and
 	// never for fsync.
 	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget)).WithoutSync()
-	c.store = store.New(c.dir, h.now)
+	c.store = c.guarded(c.dir)
+	c.bg = c.guarded(c.dir.WithBudget(nil))
+	if id, ok := c.store.PeekDeviceID(); ok {
+		c.useID(id) // the id this run started with; forgetting it withdraws consent
+	}
 	recorded, err := c.store.Recorded()
 	if err != nil {
 		c.note("%v (recovered: milestones will be re-checked)", err)
@@ -528,6 +572,9 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.stopServer(ctx)
 			return
 		}
+		if c.decision.Mode != gate.Debug && !c.consentHolds() {
+			return // turned off or forgotten since this run started: write nothing
+		}
 		counted := c.decision.Mode != gate.Debug && !c.skip.Load()
 		if counted && c.needsCount() && c.ready() {
 			c.countRun()
@@ -535,7 +582,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.showUpdateNotices() // reads the cache only; writes when it shows
 		}
 		if c.pipe != nil {
-			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+			if err := c.spoolMetrics(c.store); err != nil {
 				c.note("metrics: %v", err)
 			}
 		}
@@ -546,6 +593,16 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		// (ReportPanics deferred before it) is still recorded and sent.
 	})
 	return err
+}
+
+// spoolMetrics spools the metrics collected so far, under the state lock
+// while consent holds (debug mode prints them).
+func (c *Client) spoolMetrics(st *store.Store) error {
+	flush := func() error { return c.pipe.FlushMetrics(context.Background()) }
+	if st == nil {
+		return flush()
+	}
+	return st.Locked(flush)
 }
 
 // resourceAttrs is the complete resource: the schema's resource keys and
@@ -600,7 +657,7 @@ func osHost() host {
 		lookup:         os.LookupEnv,
 		environ:        os.Environ,
 		now:            time.Now,
-		stderr:         os.Stderr,
+		stderr:         safetext.Writer(os.Stderr), // paths and stored text are printed in debug mode
 		stderrTerminal: func() bool { return gate.IsTerminal(os.Stderr.Fd()) },
 		userConfigDir:  os.UserConfigDir,
 		executable:     os.Executable,

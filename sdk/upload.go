@@ -155,7 +155,7 @@ func claimTicket(v string) (Config, bool) {
 // does anything, looks at a handful of spool names at most, and never waits
 // for the child.
 func (c *Client) maybeDetach() {
-	if c.spool == nil || !c.uploadAllowed() {
+	if c.spool == nil || !c.uploadAllowed() || c.withdrawn() {
 		return
 	}
 	send := (c.appended.Load() || c.spool.HasPending()) && export.Due(c.dir, c.h.now())
@@ -231,19 +231,6 @@ func drain(ctx context.Context, up *export.Uploader) {
 	}
 }
 
-// stillAllowed returns a check that the uploader may still write: the user
-// has not saved "off" for this product and the installation id is the one
-// this upload started with.
-func (c *Client) stillAllowed() func() bool {
-	st := store.New(c.dir, c.h.now)
-	id, _ := st.PeekDeviceID()
-	return func() bool {
-		now, ok := st.PeekDeviceID()
-		mode, _ := st.Mode()
-		return ok && now == id && strings.TrimSpace(mode) != "off"
-	}
-}
-
 // isTestBinary reports whether exe is a binary built by `go test`.
 func isTestBinary(exe string) bool {
 	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
@@ -261,6 +248,11 @@ func runUploadChild(cfg Config, h host) {
 	if c.decision.Mode != gate.On || !c.usable() {
 		return
 	}
+	id, ok := store.New(c.dir, h.now).PeekDeviceID()
+	if !ok {
+		return // forgotten: nothing pending may be sent
+	}
+	c.useID(id)
 	c.dir.RemoveUploaderTickets(staleTickets, h.now())
 	sender, err := export.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
 	if err != nil {
@@ -274,9 +266,10 @@ func runUploadChild(cfg Config, h host) {
 		// Several runs may each have started an uploader before the first
 		// failure was written down; only the first may try.
 		RespectBackoff: true,
-		// `telemetry disable` may forget the machine while a request is in
-		// flight: then the uploader writes nothing back.
-		Allowed: c.stillAllowed(),
+		// Before each request and before writing its outcome, under the
+		// state lock: `telemetry disable` may have turned telemetry off or
+		// forgotten the machine since this uploader decided.
+		Hold: c.hold(c.guarded(c.dir)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()

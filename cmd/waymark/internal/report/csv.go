@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/waymarkhq/waymark/internal/safetext"
 )
 
 // WriteCSV writes one CSV file per table of the report into dir (created if needed), named
@@ -108,11 +110,10 @@ func writeCSVFile(path string, rows [][]string) error {
 	}
 	w := csv.NewWriter(f)
 	for _, row := range rows {
-		// A cell starting with =, +, - or @ would be a formula in a spreadsheet.
+		// A cell starting with =, +, -, @, a tab or CR would be a formula
+		// in a spreadsheet.
 		for i, cell := range row {
-			if cell != "" && (cell[0] == '=' || cell[0] == '+' || cell[0] == '@' || (cell[0] == '-' && len(cell) > 1 && (cell[1] < '0' || cell[1] > '9'))) {
-				row[i] = "'" + cell
-			}
+			row[i] = safetext.CSVCell(cell)
 		}
 		_ = w.Write(row)
 	}
