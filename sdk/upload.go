@@ -3,7 +3,6 @@ package sdk
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,7 +144,7 @@ func claimTicket(v string) (Config, bool) {
 	}
 	d.Remove(name)
 	var t childTicket
-	if json.Unmarshal(data, &t) != nil {
+	if jsonx.Unmarshal(data, &t) != nil {
 		return Config{}, false
 	}
 	cfg := Config{
