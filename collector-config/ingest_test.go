@@ -54,7 +54,7 @@ func TestIngest(t *testing.T) {
 	}
 
 	now := time.Now()
-	// Point 1 with synthetic installs: five CLI installs reach first_run (one of them sends it
+	// Synthetic installs: five CLI installs reach first_run (one of them sends it
 	// twice, as a replay with the same event.id), two also first_deploy; one server beats.
 	var ids []string
 	for i := range 5 {
@@ -79,7 +79,7 @@ func TestIngest(t *testing.T) {
 	must(logsURL, otlpgen.Logs(srv, otlpgen.Heartbeat(start, now.Add(-2*time.Second), time.Minute),
 		otlpgen.Heartbeat(start, now, time.Minute)))
 
-	// Point 2: a hostile client. Extra resource attribute host.name, an e-mail on the event,
+	// A hostile client. Extra resource attribute host.name, an e-mail on the event,
 	// a body, trace context and scope attributes, an unknown event, a non-Waymark metric.
 	bad := otlpgen.NewInstall("acme", "1.4.2", "linux", runtime.GOARCH)
 	bad.Extra = map[string]string{"host.name": canaryHost, "user.name": canaryEmail}

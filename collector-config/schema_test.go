@@ -18,7 +18,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/schema"
 )
 
-// The schema of SPEC §5 as the stored files must show it, written a second time, in Go, as an
+// The schema of what the SDK sends, as the stored files must show it, written a second time, in Go, as an
 // oracle for ingest.yaml: every stored line is checked against it by checkSchema.
 var (
 	uuidRE      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

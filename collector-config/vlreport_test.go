@@ -313,7 +313,7 @@ func sameFiles(t *testing.T, a, b string) {
 // are in VictoriaLogs' retention whatever the day the tests run.
 func historyEnd() time.Time { return time.Now().UTC().Truncate(24 * time.Hour) }
 
-// TestReportVictoriaLogs is point 2 of issue 11: the real collector with ingest.yaml and
+// TestReportVictoriaLogs runs the real collector with ingest.yaml and
 // victorialogs.yaml, fed by the simulator over OTLP/HTTP; `waymark report --json
 // --victorialogs URL` equals `waymark report --json` over the collector's files.
 func TestReportVictoriaLogs(t *testing.T) {
@@ -334,7 +334,7 @@ func TestReportVictoriaLogs(t *testing.T) {
 	}
 }
 
-// TestReportVictoriaLogsCluster is point 3 of issue 11: the same history (simArgs) through nginx to two
+// TestReportVictoriaLogsCluster sends the same history (simArgs) through nginx to two
 // collectors, each sending to the insert/select front of a VictoriaLogs cluster of two storage
 // nodes; the report against the front equals the report over both collectors' files.
 func TestReportVictoriaLogsCluster(t *testing.T) {

@@ -58,7 +58,7 @@ func TestReportJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
 	}
-	// The keys of SPEC §8, in one section per product, and the new ones.
+	// Every key of a product's section of the report, and no other.
 	r, raw := acmeSection(t, out)
 	var keys []string
 	for k := range raw {

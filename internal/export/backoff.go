@@ -73,10 +73,10 @@ func writeDeliveryState(d *statedir.Dir, st DeliveryState) error {
 	st.LastError = Printable(st.LastError, maxErrorText)
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("exporter: encode delivery state: %w", err)
+		return fmt.Errorf("export: encode delivery state: %w", err)
 	}
 	if err := d.WriteFile(statedir.Delivery, append(b, '\n')); err != nil {
-		return fmt.Errorf("exporter: save delivery state: %w", err)
+		return fmt.Errorf("export: save delivery state: %w", err)
 	}
 	return nil
 }

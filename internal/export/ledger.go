@@ -159,12 +159,12 @@ func appendLedger(d *statedir.Dir, evs []LedgerEvent) error {
 		// Not a ledger Waymark wrote: start a new one.
 		return d.WriteFile(statedir.Ledger, trimLedger(add))
 	case err != nil:
-		return fmt.Errorf("exporter: ledger: %w", err) // a link or foreign file: left alone
+		return fmt.Errorf("export: ledger: %w", err) // a link or foreign file: left alone
 	}
 	complete := len(old) == 0 || old[len(old)-1] == '\n'
 	if complete && bytes.Count(old, []byte{'\n'})+n <= ledgerMaxEvents && len(old)+len(add) <= ledgerMaxBytes {
 		if err := d.Append(statedir.Ledger, add, ledgerMaxBytes); err != nil {
-			return fmt.Errorf("exporter: ledger: %w", err)
+			return fmt.Errorf("export: ledger: %w", err)
 		}
 		return nil
 	}
@@ -173,7 +173,7 @@ func appendLedger(d *statedir.Dir, evs []LedgerEvent) error {
 		all = append(all, '\n') // a torn last line stays apart from the new ones
 	}
 	if err := d.WriteFile(statedir.Ledger, trimLedger(append(all, add...))); err != nil {
-		return fmt.Errorf("exporter: ledger: %w", err)
+		return fmt.Errorf("export: ledger: %w", err)
 	}
 	return nil
 }
@@ -212,7 +212,7 @@ func ReadLedger(d *statedir.Dir) ([]LedgerEvent, error) {
 		return []LedgerEvent{}, nil
 	}
 	if err != nil {
-		return []LedgerEvent{}, fmt.Errorf("exporter: ledger: %w", err)
+		return []LedgerEvent{}, fmt.Errorf("export: ledger: %w", err)
 	}
 	out := []LedgerEvent{}
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
@@ -250,7 +250,7 @@ func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 	out := []LedgerEvent{}
 	refs, _, err := s.scan(s.now())
 	if err != nil {
-		return out, fmt.Errorf("exporter: spool: %w", err)
+		return out, fmt.Errorf("export: spool: %w", err)
 	}
 	reads := 0
 	for _, r := range refs {

@@ -104,7 +104,7 @@ const (
 
 // ErrSpoolFull reports that an entry was not kept because the spool is at its
 // cap with entries that rank above it, or because the entry alone exceeds the cap.
-var ErrSpoolFull = errors.New("exporter: spool full")
+var ErrSpoolFull = errors.New("export: spool full")
 
 // SpoolOptions configures a Spool. The zero value gives the defaults.
 type SpoolOptions struct {
@@ -245,7 +245,7 @@ func crcIEEE(crc uint32, p []byte) uint32 {
 	return ^crc
 }
 
-var errCorrupt = errors.New("exporter: corrupt spool entry")
+var errCorrupt = errors.New("export: corrupt spool entry")
 
 // decodeEntry checks a whole entry file and returns its payload. It never
 // panics on any input.
@@ -273,10 +273,10 @@ func decodeEntry(b []byte) (Kind, Signal, []byte, error) {
 // path. An entry larger than the cap is refused with ErrSpoolFull.
 func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	if !kind.valid() || !sig.valid() {
-		return fmt.Errorf("exporter: spool append: invalid kind %v or signal %v", kind, sig)
+		return fmt.Errorf("export: spool append: invalid kind %v or signal %v", kind, sig)
 	}
 	if len(payload) == 0 {
-		return errors.New("exporter: spool append: empty payload")
+		return errors.New("export: spool append: empty payload")
 	}
 	data := encodeEntry(kind, sig, payload)
 	if int64(len(data)) > s.cap || int64(len(data)) > 1<<32-1 {
@@ -284,7 +284,7 @@ func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	}
 	name := entryName(s.now().UnixNano(), kind, sig, int64(len(data)), rand.Uint64())
 	if err := s.dir.SpoolWrite(name, data); err != nil {
-		return fmt.Errorf("exporter: spool append: %w", err)
+		return fmt.Errorf("export: spool append: %w", err)
 	}
 	return nil
 }
@@ -302,7 +302,7 @@ func (s *Spool) Maintain() error {
 func (s *Spool) enforce(now time.Time, protect string) error {
 	refs, junk, err := s.scan(now)
 	if err != nil {
-		return fmt.Errorf("exporter: spool: %w", err)
+		return fmt.Errorf("export: spool: %w", err)
 	}
 	s.removeAll(junk)
 	var total int64
@@ -442,7 +442,7 @@ func (s *Spool) Stat() (SpoolStat, error) {
 	st := SpoolStat{ByKind: map[Kind]int{}}
 	refs, _, err := s.scan(s.now())
 	if err != nil {
-		return st, fmt.Errorf("exporter: spool stat: %w", err)
+		return st, fmt.Errorf("export: spool stat: %w", err)
 	}
 	for _, r := range refs {
 		st.Pending++
@@ -457,7 +457,7 @@ func (s *Spool) Stat() (SpoolStat, error) {
 func (s *Spool) Clear() error {
 	names, err := s.dir.SpoolList(0)
 	if err != nil {
-		return fmt.Errorf("exporter: spool clear: %w", err)
+		return fmt.Errorf("export: spool clear: %w", err)
 	}
 	var errs []error
 	for _, n := range names {
@@ -466,7 +466,7 @@ func (s *Spool) Clear() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("exporter: spool clear: %w", errors.Join(errs...))
+		return fmt.Errorf("export: spool clear: %w", errors.Join(errs...))
 	}
 	return nil
 }
@@ -484,7 +484,7 @@ type spoolEntry struct {
 func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 	refs, junk, err := s.scan(s.now())
 	if err != nil {
-		return nil, fmt.Errorf("exporter: spool read: %w", err)
+		return nil, fmt.Errorf("export: spool read: %w", err)
 	}
 	s.removeAll(junk)
 	var out []spoolEntry
@@ -533,7 +533,7 @@ func (s *Spool) remove(entries []spoolEntry) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("exporter: spool remove: %w", errors.Join(errs...))
+		return fmt.Errorf("export: spool remove: %w", errors.Join(errs...))
 	}
 	return nil
 }

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// machinePrefixes are the lead-ins of the exporter's errors that name code,
-// not what happened; PlainError drops them.
+// machinePrefixes are the lead-ins of the uploader's errors that name code,
+// not what happened; PlainError drops them. "exporter: " is what earlier
+// releases recorded, and a state dir may still hold it.
 var machinePrefixes = []string{
+	"export: ",
 	"exporter: ",
 	"delivery failed, retry later: ",
 	"batch rejected by the endpoint: ",

@@ -8,18 +8,19 @@ import (
 
 func TestPlainErrorSaysWhatHappened(t *testing.T) {
 	for _, c := range []struct{ raw, want string }{
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
 			"could not reach 127.0.0.1:4318: connection refused"},
-		{`exporter: delivery failed, retry later: POST /v1/metrics: Post "https://telemetry.acme.example/v1/metrics": dial tcp: lookup telemetry.acme.example on 10.0.0.1:53: no such host`,
+		{`export: delivery failed, retry later: POST /v1/metrics: Post "https://telemetry.acme.example/v1/metrics": dial tcp: lookup telemetry.acme.example on 10.0.0.1:53: no such host`,
 			"could not find telemetry.acme.example: no such host name"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
 			"t.example did not answer in time"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
-		{`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 400`,
+		{`export: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
+		{`export: batch rejected by the endpoint: POST /v1/logs: HTTP 400`,
 			"the collector refused the events as malformed (HTTP 400 Bad Request); they were dropped"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
 			"could not make a secure connection to t.example: its certificate was not accepted"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
+		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
 		{"state dir /s: no space left on device", "state dir /s: no space left on device"},
 	} {
 		if got := PlainError(c.raw); got != c.want {
@@ -29,20 +30,20 @@ func TestPlainErrorSaysWhatHappened(t *testing.T) {
 }
 
 // FuzzPlainError: the recorded error comes from a file; whatever it holds,
-// PlainError returns without panicking, without the exporter's prefix and
+// PlainError returns without panicking, without the uploader's prefix and
 // without Go's request line.
 func FuzzPlainError(f *testing.F) {
 	for _, s := range []string{
-		`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
+		`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
 		`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 4`,
-		`Post "`, `Post "x": Post "`, "dial tcp ", "HTTP 99999", "exporter: exporter: ", "",
+		`Post "`, `Post "x": Post "`, "dial tcp ", "HTTP 99999", "exporter: exporter: ", "export: exporter: ", "",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		got := PlainError(raw)
-		if strings.HasPrefix(got, "exporter: ") {
-			t.Errorf("PlainError(%q) = %q keeps the exporter's prefix", raw, got)
+		if strings.HasPrefix(got, "export: ") || strings.HasPrefix(got, "exporter: ") {
+			t.Errorf("PlainError(%q) = %q keeps the uploader's prefix", raw, got)
 		}
 		if strings.Contains(got, `Post "`) {
 			t.Errorf("PlainError(%q) = %q keeps a request line", raw, got)

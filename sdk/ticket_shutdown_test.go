@@ -11,12 +11,12 @@ import (
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
-// Adversarial review: an endpoint that Start accepts must fit in the ticket
-// the parent hands its uploader, or the child cannot claim it. URLs are now
+// An endpoint that Start accepts must fit in the ticket
+// the parent hands its uploader, or the child cannot claim it. URLs are
 // bounded: a 9 000-character one is refused by Config validation, and the
 // longest accepted endpoint and update URL together still make a ticket the
 // child claims.
-func TestAdvTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
+func TestTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
 	dir := t.TempDir()
 	cfg := goodConfig(dir)
 	cfg.Endpoint = "http://127.0.0.1:4318/" + strings.Repeat("a", 9000)
@@ -42,15 +42,15 @@ func TestAdvTicketOfAnyAcceptedEndpointIsClaimed(t *testing.T) {
 	}
 }
 
-// Adversarial review: the natural defer order in a server,
+// The natural defer order in a server,
 //
 //	defer t.ReportPanics()
 //	defer t.Shutdown(ctx)
 //
-// loses the crash report: Shutdown closes a server's pipeline, and the
-// report offered afterwards cannot be emitted. (Debug mode stands in for a
+// keeps the crash report, although Shutdown closes a server's pipeline
+// before the report is offered. (Debug mode stands in for a
 // terminal that answered yes: it emits without asking.)
-func TestAdvServerReportAfterShutdownIsNotLost(t *testing.T) {
+func TestServerReportAfterShutdownIsNotLost(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	h, errOut := testHost(t, map[string]string{"ACME_TELEMETRY": "debug"})
 	cfg := goodConfig(dir)
