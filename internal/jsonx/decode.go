@@ -19,9 +19,9 @@ import (
 // For the handful of small files Waymark reads in the host's binary that is
 // about 100 KB of a stripped binary. Unmarshal below decodes the same files
 // into the same Go types, with encoding/json's rules for the kinds they use,
-// and never calls a method of the value it fills. It reads no floats or
-// unsigned integers (none of those files has one; parsing floats alone
-// would link 7 KB more).
+// and never calls a method of the value it fills. It reads no unsigned
+// integers (none of those files has one); floats, for the uploader
+// ticket's sample rate.
 
 // maxDepth bounds the nesting of arrays and objects, so a hostile file
 // cannot exhaust the stack.
@@ -465,6 +465,21 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 			return d.fail("not an integer in range")
 		}
 		v.SetInt(x)
+		return nil
+	case reflect.Float32, reflect.Float64:
+		if c != '-' && (c < '0' || c > '9') {
+			return d.wrongKind(depth, "expected a number")
+		}
+		n, err := d.number()
+		if err != nil {
+			return err
+		}
+		x, err := strconv.ParseFloat(n, v.Type().Bits())
+		if err != nil {
+			d.i = start
+			return d.fail("not a number in range")
+		}
+		v.SetFloat(x)
 		return nil
 	case reflect.Slice:
 		if c != '[' {

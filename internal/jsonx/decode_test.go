@@ -16,6 +16,7 @@ type ticketShape struct {
 	Product       string   `json:"product"`
 	AllowInsecure bool     `json:"allow_insecure,omitempty"`
 	OptOutEnv     []string `json:"opt_out_env,omitempty"`
+	SampleRate    float64  `json:"sample_rate,omitempty"`
 }
 
 type deliveryShape struct {
@@ -149,11 +150,31 @@ func TestUnmarshalNeedsAPointer(t *testing.T) {
 	}
 }
 
-func TestUnmarshalRefusesFloatsAndUnsigned(t *testing.T) {
-	var f float64
+func TestUnmarshalRefusesUnsigned(t *testing.T) {
 	var u uint
-	if jsonx.Unmarshal([]byte(`1`), &f) == nil || jsonx.Unmarshal([]byte(`1`), &u) == nil {
-		t.Fatal("a float or unsigned target was filled; the documentation says it is refused")
+	if jsonx.Unmarshal([]byte(`1`), &u) == nil {
+		t.Fatal("an unsigned target was filled; the documentation says it is refused")
+	}
+}
+
+// Floats decode as encoding/json decodes them (the uploader ticket's sample
+// rate is one), and a number out of range is refused.
+func TestUnmarshalFloats(t *testing.T) {
+	for _, in := range []string{`0.25`, `1`, `-0`, `1e-3`, `2.5E2`, `0.1000000000000000055511151231257827`} {
+		var got, want float64
+		if err := jsonx.Unmarshal([]byte(in), &got); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+		json.Unmarshal([]byte(in), &want)
+		if got != want {
+			t.Errorf("%s: %v, encoding/json gives %v", in, got, want)
+		}
+	}
+	var f float64
+	for _, in := range []string{`1e400`, `.5`, `"0.5"`, `0x1p-2`} {
+		if jsonx.Unmarshal([]byte(in), &f) == nil {
+			t.Errorf("%s was accepted as a float", in)
+		}
 	}
 }
 
