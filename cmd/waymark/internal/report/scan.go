@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/otlpfile"
 )
 
 // The scanner reads the subset of OTLP JSON that the collector's file exporter writes for
@@ -32,6 +34,7 @@ var errSyntax = errors.New("bad JSON")
 type rawResource struct {
 	product, version, install, session, os, arch, runtime []byte
 	bad                                                   string // why the resource is unusable
+	done                                                  bool   // its object was read to its end
 }
 
 // rawRecord is one log record as read.
@@ -41,6 +44,7 @@ type rawRecord struct {
 	eventID, milestone, excType, excMsg []byte
 	interval, uptime                    []byte
 	bad                                 string // why the record is unusable
+	end                                 int    // offset just past the record's object; 0 if cut short
 }
 
 type scanner struct {
@@ -52,6 +56,21 @@ type scanner struct {
 	// scratch holds unescaped strings of the current line.
 	scratch []byte
 	stack   []byte
+	// next is the offset of the next export request's start in b after offset 0 (len(b) if
+	// none), or -1 before it is looked for.
+	next int
+}
+
+// nextRequest returns the offset of the first export request that starts in the line after
+// its beginning: a request cut short ends there at the latest.
+func (s *scanner) nextRequest() int {
+	if s.next < 0 {
+		s.next = otlpfile.NextStart(s.b, 1)
+		if s.next < 0 {
+			s.next = len(s.b)
+		}
+	}
+	return s.next
 }
 
 func (s *scanner) fail() {
@@ -414,7 +433,7 @@ const (
 // with its resource. It returns what kind of line it was and a syntax error, if any (records
 // before the error have been emitted).
 func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) (lineKind, error) {
-	*s = scanner{b: line, scratch: s.scratch[:0], stack: s.stack[:0]}
+	*s = scanner{b: line, scratch: s.scratch[:0], stack: s.stack[:0], next: -1}
 	kind := lineEmpty
 	if s.peek() == 0 {
 		return kind, nil
@@ -456,6 +475,49 @@ func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit
 	return kind, nil
 }
 
+// maxTornPerLine bounds the torn requests looked past in one line: each costs a scan of the
+// rest of the line, and a collector leaves one per crash.
+const maxTornPerLine = 16
+
+// requests is what scanRequests found in a line.
+type requests struct {
+	kind lineKind
+	// err is the syntax error that ended the line's last request, if any.
+	err error
+	// torn counts the requests cut short and followed by another; tornErr is the first one's
+	// error.
+	torn    int
+	tornErr error
+}
+
+// scanRequests reads a line like scanLine and, when a request in it is cut short and another
+// starts after it (a collector killed mid-write, then restarted, appends to the same line),
+// goes on with that one: every whole record after a torn one is read. The torn request's
+// records that were read to their end are kept too.
+func scanRequests(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) requests {
+	var out requests
+	at := 0
+	for {
+		kind, err := scanLine(line[at:], s, res, recs, emit)
+		if out.kind != lineLogs {
+			out.kind = kind
+		}
+		if err == nil {
+			return out
+		}
+		next := otlpfile.NextStart(line, at+1)
+		if next < 0 || out.torn >= maxTornPerLine {
+			out.err = err
+			return out
+		}
+		if out.torn == 0 {
+			out.tornErr = err
+		}
+		out.torn++
+		at = next
+	}
+}
+
 // errNotOTLP is returned for a JSON object that is no OTLP export request.
 var errNotOTLP = errors.New("not an OTLP JSON export request")
 
@@ -469,6 +531,7 @@ func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "resource":
+			defer func() { res.done = s.err == nil }()
 			s.object(func(key []byte) {
 				if string(key) != "attributes" {
 					s.skipValue()
@@ -519,15 +582,22 @@ func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func
 		}
 	})
 	if s.err != nil {
-		// The resource may be incomplete: keep only records whose resource was read in full.
-		if res.install == nil {
+		// A syntax error: the request was cut short (a torn line), or is damaged. Keep the
+		// records read to their end, under a resource read to its end, before the start of any
+		// request appended after this one: what follows that start may have been read as part
+		// of this request.
+		if !res.done {
 			return
 		}
+		limit := s.nextRequest()
+		for i := range *recs {
+			if r := &(*recs)[i]; r.end > 0 && r.end <= limit {
+				emit(res, r)
+			}
+		}
+		return
 	}
 	for i := range *recs {
-		if (*recs)[i].eventName == nil && (*recs)[i].bad == "" {
-			continue // a record cut short by a syntax error
-		}
 		emit(res, &(*recs)[i])
 	}
 }
@@ -582,6 +652,9 @@ func scanRecord(s *scanner, r *rawRecord) {
 			}
 		}
 	})
+	if s.err == nil {
+		r.end = s.i
+	}
 	if s.i-start > maxRecordBytes && r.bad == "" {
 		r.bad = "record larger than " + strconv.Itoa(maxRecordBytes>>10) + " KiB"
 	}
