@@ -77,14 +77,14 @@ type planItem struct {
 // chunk is a byte range of a file: it owns the lines that start in [off, end); the last chunk
 // of a file runs to its end, whatever the file's size has become.
 type chunk struct {
-	path      string
-	off, end  int64
-	last      bool
-	openErr   error
-	lines     int // lines that start in the chunk
-	warnings  []lineWarning
-	more      int // warnings beyond maxWarningsPerFile
-	st        ReadStats
+	path     string
+	off, end int64
+	last     bool
+	openErr  error
+	lines    int // lines that start in the chunk
+	warnings []lineWarning
+	more     int // warnings beyond maxWarningsPerFile
+	st       ReadStats
 }
 
 // lineWarning is a warning about a chunk's line n (1-based within the chunk).
