@@ -21,6 +21,12 @@ type accumulator struct {
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
 	rangeOffset                                           int // index of the range's first day in the bitset
+
+	// The last install added to, which the next records of a batch usually share.
+	lastProduct string
+	lastInstall UUID
+	lastP       *productAcc
+	lastIn      *installAcc
 }
 
 type productAcc struct {
@@ -93,15 +99,19 @@ func (a *accumulator) add(ev *Event) {
 	if a.product != "" && ev.Product != a.product {
 		return
 	}
-	p := a.products[ev.Product]
-	if p == nil {
-		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
-		a.products[ev.Product] = p
-	}
-	in := p.installs[ev.Install]
-	if in == nil {
-		in = &installAcc{first: t}
-		p.installs[ev.Install] = in
+	p, in := a.lastP, a.lastIn
+	if in == nil || ev.Install != a.lastInstall || ev.Product != a.lastProduct {
+		p = a.products[ev.Product]
+		if p == nil {
+			p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
+			a.products[ev.Product] = p
+		}
+		in = p.installs[ev.Install]
+		if in == nil {
+			in = &installAcc{first: t}
+			p.installs[ev.Install] = in
+		}
+		a.lastProduct, a.lastInstall, a.lastP, a.lastIn = ev.Product, ev.Install, p, in
 	}
 	if t < in.first {
 		in.first = t

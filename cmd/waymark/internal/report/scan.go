@@ -35,6 +35,7 @@ type rawResource struct {
 	product, version, install, session, os, arch, runtime []byte
 	bad                                                   string // why the resource is unusable
 	done                                                  bool   // its object was read to its end
+	gen                                                   uint64 // counts the resources read into this value
 }
 
 // rawRecord is one log record as read.
@@ -81,6 +82,9 @@ func (s *scanner) fail() {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the file exporter writes no white space
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -120,6 +124,10 @@ func (s *scanner) str() []byte {
 	esc := false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if plain[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			raw := s.b[start:s.i]
@@ -142,10 +150,22 @@ func (s *scanner) str() []byte {
 	return nil
 }
 
+// plain marks the bytes that stand for themselves inside a JSON string.
+var plain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString skips a string without looking at its content.
 func (s *scanner) skipString() {
 	s.i++ // opening quote
 	for s.i < len(s.b) {
+		if plain[s.b[s.i]] {
+			s.i++
+			continue
+		}
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
@@ -526,7 +546,7 @@ func hasPrefixAt(b []byte, i int, p string) bool {
 }
 
 func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) {
-	*res = rawResource{}
+	*res = rawResource{gen: res.gen + 1}
 	*recs = (*recs)[:0]
 	s.object(func(key []byte) {
 		switch string(key) {
@@ -666,6 +686,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 // scanKeyValue reads one {"key":…,"value":{…}} and reports the key with the value's scalar
 // (string, or the text of an int, double or bool); bad says why a value is unusable.
 func scanKeyValue(s *scanner, got func(k, v []byte, bad string)) {
+	if k, v, ok := s.plainKeyValue(); ok {
+		got(k, v, "")
+		return
+	}
 	var key, val []byte
 	bad := ""
 	s.object(func(f []byte) {
@@ -700,4 +724,47 @@ func scanKeyValue(s *scanner, got func(k, v []byte, bad string)) {
 	if s.err == nil {
 		got(key, val, bad)
 	}
+}
+
+// plainKeyValue reads {"key":"K","value":{"stringValue":"V"}} (or "intValue") as the file
+// exporter writes it: no white space, no escapes. For anything else it reads nothing and
+// returns false, and the general path reads the value; both give the same key and value.
+func (s *scanner) plainKeyValue() (k, v []byte, ok bool) {
+	b := s.b[s.i:]
+	const open = `{"key":"`
+	if len(b) < len(open) || string(b[:len(open)]) != open {
+		return nil, nil, false
+	}
+	b = b[len(open):]
+	n := plainRun(b)
+	if n == len(b) || b[n] != '"' {
+		return nil, nil, false
+	}
+	k, b = b[:n], b[n+1:]
+	const str, num = `,"value":{"stringValue":"`, `,"value":{"intValue":"`
+	switch {
+	case len(b) >= len(str) && string(b[:len(str)]) == str:
+		b = b[len(str):]
+	case len(b) >= len(num) && string(b[:len(num)]) == num:
+		b = b[len(num):]
+	default:
+		return nil, nil, false
+	}
+	n = plainRun(b)
+	if n+3 > len(b) || b[n] != '"' || b[n+1] != '}' || b[n+2] != '}' {
+		return nil, nil, false
+	}
+	v = b[:n]
+	s.i = len(s.b) - len(b) + n + 3
+	return k, v, true
+}
+
+// plainRun returns how many bytes at the start of b stand for themselves in a JSON string.
+func plainRun(b []byte) int {
+	for i, c := range b {
+		if !plain[c] {
+			return i
+		}
+	}
+	return len(b)
 }
