@@ -463,6 +463,10 @@ func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit
 	}
 	// The metrics exporter's lines start so; skip them without reading further.
 	if hasPrefixAt(line, s.i, `{"resourceMetrics"`) {
+		if otlpfile.NextStart(line, s.i+1) >= 0 {
+			// A metrics request cut short, and another request appended after it.
+			return lineMetrics, errSyntax
+		}
 		return lineMetrics, nil
 	}
 	known := false
