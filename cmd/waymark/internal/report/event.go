@@ -12,12 +12,12 @@ import (
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
-// Waymark's event names (internal/schema).
+// Waymark's event names, as internal/schema declares them.
 const (
-	EventMilestone   = "waymark.milestone"
-	EventUsage       = "waymark.usage"
-	EventHeartbeat   = "waymark.heartbeat"
-	EventErrorReport = "waymark.error_report"
+	EventMilestone   = schema.EventMilestone
+	EventUsage       = schema.EventUsage
+	EventHeartbeat   = schema.EventHeartbeat
+	EventErrorReport = schema.EventErrorReport
 )
 
 // Kind is an event name as a small number.
