@@ -50,6 +50,7 @@ func run() error {
 	runs := flag.Int("runs", 5, "reports of each build per size")
 	base := flag.String("base", "main", "git revision the former report is built from (empty: none)")
 	keep := flag.Bool("keep", false, "keep the working folder")
+	flag.BoolVar(&serial, "serial", false, "let one query at a time through to VictoriaLogs (each query's own cost; the wall time is then their sum)")
 	flag.Parse()
 
 	root, err := measure.ModuleRoot()
@@ -96,6 +97,9 @@ func run() error {
 }
 
 type build struct{ name, bin string }
+
+// serial makes the query proxy forward one query at a time.
+var serial bool
 
 // buildRevision builds cmd/waymark as of rev from `git archive` into dir.
 func buildRevision(root, dir, rev string) (string, error) {
@@ -154,13 +158,17 @@ func bench(dir, vlBin, simBin string, builds []build, installs, days, runs int, 
 	}
 
 	// Each query through a proxy that times it.
-	var mu sync.Mutex
+	var mu, one sync.Mutex
 	times := map[string]map[string][]time.Duration{} // build → query → durations
 	current := ""
 	target, _ := url.Parse(vl)
 	proxy, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
+		if serial {
+			one.Lock()
+			defer one.Unlock()
+		}
 		start := time.Now()
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, target.String()+r.URL.Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
