@@ -35,7 +35,8 @@ type Warner func(msg string)
 
 // Files is the Source over what the collector's file exporter wrote: Paths are files, or
 // directories searched recursively for *.json, *.jsonl and *.ndjson files (the current and the
-// rotated ones), read in lexical order, one line at a time.
+// rotated ones), read one line at a time on every core, with the result, warnings and stats of
+// a reading in lexical order.
 type Files struct {
 	Paths []string
 	// Warn, if set, receives a message for each piece of input left out.

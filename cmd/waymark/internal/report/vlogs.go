@@ -49,6 +49,9 @@ import (
 //   - An install, session, event or error group is told apart by its text as stored; the
 //     collector's schema (ingest.yaml) admits lower-case UUIDs only, so this equals Files'
 //     parsed UUIDs for anything the collector stored.
+//   - An error group's reports are the sum, over its installs, of each install's distinct
+//     event ids: the group's distinct event ids as long as no event id is stored under two
+//     installs, which an SDK never sends.
 type VictoriaLogs struct {
 	// URL is VictoriaLogs' base URL, e.g. http://127.0.0.1:9428.
 	URL string
