@@ -334,7 +334,7 @@ func (r *fileReader) readChunk(c *chunk) {
 				c.st.TornRequests += res.torn
 				switch {
 				case res.err == nil && res.torn > 0:
-					warn(n, fmt.Sprintf("%d torn export request(s) skipped (%v), the whole one after them read", res.torn, res.tornErr))
+					warn(n, fmt.Sprintf("%d export request(s) cut short (%v), as by a collector killed mid-write: their whole records and the request after them read", res.torn, res.tornErr))
 				case res.err != nil && err == io.EOF:
 					// The file exporter ends every line with a newline; a last line
 					// without one was cut short (a crash, a full disk, a copy mid-write).
