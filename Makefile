@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build debian-packages test bench lint collector backend demo fuzz cross clean
+.PHONY: all build debian-packages test check-api bench lint collector backend demo fuzz cross clean
 
 # The framework integrations and their examples are Go modules of their own, so the core
 # module never depends on a CLI framework; lint, cross and the tests run in each of them too.
@@ -19,13 +19,21 @@ build:
 # The backend tests run last, on their own, through a script that fails unless each one ran
 # and passed (a skip fails too).
 BACKEND_TESTS = $(shell bash collector-config/test-backends.sh --pattern)
-test: $(COLLECTOR) backend debian-packages
+test: $(COLLECTOR) backend debian-packages check-api
 	$(GO) vet ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m -skip '$(BACKEND_TESTS)' ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) bash collector-config/test-backends.sh
 	@$(call IN_NESTED,$(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...)
 
-# Debian packages the tests drive for real (nginx, curl, chromium, unshare).
+# The public API is a contract: api/waymark.txt lists every exported name of sdk, gate,
+# milestones and exporter, and this fails, naming the line, when the source says otherwise.
+# A change that is meant rewrites the file (go run ./internal/devtools/apicheck -w) and says in
+# CHANGELOG.md what it means for vendors.
+check-api:
+	$(GO) run ./internal/devtools/apicheck
+
+# Debian packages the tests drive for real (nginx, curl, chromium, unshare), installed with
+# apt-get as root or through sudo when any is missing.
 debian-packages:
 	bash .ci/debian-packages.sh
 
@@ -50,9 +58,9 @@ cross:
 
 collector: $(COLLECTOR)
 
-# Rebuilt only when the manifest changes.
+# Rebuilt only when the manifest changes; a line every 20 s says the build is still going.
 $(COLLECTOR): collector-config/builder-config.yaml collector-config/build.sh
-	bash collector-config/build.sh
+	bash collector-config/progress.sh "collector: still building" bash collector-config/build.sh
 
 # The OTLP backends of the collector's overlays (VictoriaMetrics, VictoriaLogs, Prometheus),
 # built at pinned versions into bin/; a no-op when they are there.
@@ -65,5 +73,8 @@ demo: $(COLLECTOR)
 fuzz:
 	bash bench/fuzz.sh
 
+# Removes what the two commands built here (bin/: the collector, the backends, the demo's
+# data and report; the collector's generated sources). Go's module and build caches and the
+# Debian packages stay.
 clean:
 	rm -rf bin collector-config/build

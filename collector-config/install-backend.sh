@@ -41,7 +41,7 @@ install() {
 	echo "backend: installing $name $ver into $GOBIN (minutes on 2 cores)"
 	local args=()
 	[[ "$tags" == "-" ]] || args=(-tags "$tags")
-	go install "${args[@]}" "$mod/$pkg@$ver"
+	bash "$root/collector-config/progress.sh" "backend: $name still building" go install "${args[@]}" "$mod/$pkg@$ver"
 	echo "backend: installed $path"
 }
 

@@ -193,6 +193,12 @@ func attributes(t *testing.T, where string, raw json.RawMessage) map[string]any 
 		t.Errorf("%s: attributes: %v", where, err)
 		return out
 	}
+	// Nothing beside the key and the value (no string-table index of the key).
+	var fields []map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields)
+	for _, f := range fields {
+		checkFields(t, where+" attribute", f, "key", "value")
+	}
 	for _, kv := range kvs {
 		if _, dup := out[kv.Key]; dup {
 			t.Errorf("%s: attribute %q twice", where, kv.Key)

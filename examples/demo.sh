@@ -5,7 +5,8 @@
 #      `acme-server` and `waymark`;
 #   2. starts the collector on 127.0.0.1 with collector-config/ingest.yaml and a fresh data dir;
 #   3. runs `acme` as five fresh installs (each its own HOME and state dir): all say hello, two
-#      deploy, one says hello twice; runs `acme-server` for a few one-second heartbeats;
+#      deploy, one says hello twice; runs `acme-server` for a few one-second heartbeats. The
+#      server reports as product acme too, from an install of its own, so the report counts 6;
 #   4. stops everything it started and prints `waymark report`.
 #
 # Everything lands in bin/demo/ (git-ignored): data/ holds what the collector stored, and
@@ -72,14 +73,14 @@ as_install() {
 	"${fresh[@]}" "$@"
 }
 
-step "acme-server: heartbeats every second"
+step "acme-server: heartbeats every second (product acme, an install of its own)"
 fresh_install server
 # A simple command, so that $! is acme-server itself (env execs it) and SIGTERM reaches it.
 "${fresh[@]}" "$demo/acme-server" --heartbeat 1s >"$demo/server.log" 2>&1 &
 server=$!
 pids+=("$server")
 
-step "five fresh installs of acme"
+step "five fresh installs of acme (with acme-server's, the report will count 6 installs)"
 for i in 1 2 3 4 5; do
 	printf 'install %s: ' "$i"
 	as_install "cli-$i" "$demo/acme" hello
@@ -93,7 +94,7 @@ for i in 1 2 3 4 5; do
 	fi
 done
 
-step "waiting for the uploads (a CLI uploads from a detached child after it exits)"
+step "waiting for the 6 installs' uploads (a CLI uploads from a detached child after it exits)"
 for _ in $(seq 1 60); do
 	if "$demo/waymark" report --json "$demo/data" 2>/dev/null | grep -q '"installs_30d": 6'; then
 		break
@@ -109,4 +110,6 @@ sleep 1.5 # one batch interval of the collector
 step "waymark report --funnel first_run,first_deploy bin/demo/data"
 "$demo/waymark" report --funnel first_run,first_deploy --html "$demo/report.html" "$demo/data"
 echo
-echo "JSON: bin/demo/waymark report --json bin/demo/data    charts: bin/demo/report.html"
+echo "6 installs: the five of acme above and acme-server's own (a server counts as an install of its product)."
+echo "The same report as a page with charts: bin/demo/report.html (open it in a browser)"
+echo "As JSON: bin/demo/waymark report --json bin/demo/data"

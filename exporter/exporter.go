@@ -27,9 +27,11 @@ func CheckEndpoint(raw string, allowInsecure bool) error {
 	return err
 }
 
-// Pending returns how many events in stateDir's spool wait for delivery. It
-// reads entry names only and never creates, changes or removes anything.
+// Pending returns how many events in stateDir's spool wait for delivery, the
+// number `telemetry status` and `telemetry show` give (batches of metric
+// counts waiting beside them are not events and are not counted). It reads
+// entry names only and never creates, changes or removes anything.
 func Pending(stateDir string) (int, error) {
 	st, err := export.OpenSpool(statedir.New(stateDir), export.SpoolOptions{}).Stat()
-	return st.Pending, err
+	return st.Events(), err
 }

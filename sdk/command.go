@@ -14,6 +14,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
+	"github.com/waymarkhq/waymark/internal/telemetrytext"
 )
 
 // Command runs the `telemetry` subcommand for a CLI: pass the arguments after
@@ -28,6 +29,7 @@ import (
 //	                 pending events, sent-event record and milestones are deleted
 //	local [--all]    record events on this machine only, never send them
 //	reset            a new installation id; milestones start again
+//	help, -h, --help what each of these does, in a sentence or more each
 //
 // The cobra and urfave/cli integrations (integrations/…) build their
 // command trees on it; any other CLI passes the arguments after "telemetry".
@@ -44,7 +46,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	sub, flags, code := parseCommandArgs(args)
 	switch code {
 	case usageHelp:
-		commandUsage(stdout, cfg.Product)
+		commandHelp(stdout, cfg.Product)
 		return 0
 	case usageBad:
 		commandUsage(stderr, cfg.Product)
@@ -127,7 +129,7 @@ func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
 		enc.Encode(st)
 		return
 	}
-	writeStatus(stdout, st)
+	writeStatus(stdout, st, c.h.now(), c.cfg.Server)
 }
 
 // modeOf is the saved mode each subcommand writes.
@@ -232,30 +234,40 @@ func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	return 0
 }
 
+// commandUsage is the one-line reminder printed after a wrong command line.
 func commandUsage(w io.Writer, product string) {
-	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all] | local [--all] | reset]\n", product)
+	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all] | local [--all] | reset | help]\n", product)
+	fmt.Fprintf(w, "Run \"%s telemetry help\" for what each of these does.\n", product)
+}
+
+// commandHelp explains every subcommand and flag, for help, -h and --help.
+func commandHelp(w io.Writer, product string) {
+	io.WriteString(w, telemetrytext.Help(product, product+" telemetry", gate.EnvPrefix(product), ""))
 }
 
 // Status is what `telemetry status --json` prints. Every key is always
-// present; a key with no value is null.
+// present; a key with no value is null. Pending counts the events waiting to
+// be sent (those show lists), PendingMetrics the batches of metric counts
+// waiting beside them.
 type Status struct {
-	Product     string         `json:"product"`
-	Mode        string         `json:"mode"`
-	Reason      string         `json:"reason"`
-	Rule        string         `json:"rule"`
-	DeviceID    *string        `json:"device_id"`
-	StateDir    *string        `json:"state_dir"`
-	Endpoint    *string        `json:"endpoint"`
-	Pending     int            `json:"pending"`
-	Milestones  []string       `json:"milestones"`
-	LocalEvents *string        `json:"local_events"`
-	Delivery    *DeliveryView  `json:"delivery"`
-	LastError   *string        `json:"last_error"`
-	Policy      *string        `json:"policy"`
-	Warnings    []string       `json:"warnings"`
-	Collected   CollectedView  `json:"collected"`
-	OptOut      []string       `json:"opt_out"`
-	ReachedAt   map[string]any `json:"milestones_reached_at"`
+	Product        string         `json:"product"`
+	Mode           string         `json:"mode"`
+	Reason         string         `json:"reason"`
+	Rule           string         `json:"rule"`
+	DeviceID       *string        `json:"device_id"`
+	StateDir       *string        `json:"state_dir"`
+	Endpoint       *string        `json:"endpoint"`
+	Pending        int            `json:"pending"`
+	PendingMetrics int            `json:"pending_metrics"`
+	Milestones     []string       `json:"milestones"`
+	LocalEvents    *string        `json:"local_events"`
+	Delivery       *DeliveryView  `json:"delivery"`
+	LastError      *string        `json:"last_error"`
+	Policy         *string        `json:"policy"`
+	Warnings       []string       `json:"warnings"`
+	Collected      CollectedView  `json:"collected"`
+	OptOut         []string       `json:"opt_out"`
+	ReachedAt      map[string]any `json:"milestones_reached_at"`
 }
 
 // DeliveryView summarises uploads for status.
@@ -344,7 +356,9 @@ func (c *Client) status() Status {
 	}
 	sort.Strings(st.Milestones)
 	if ss, err := export.OpenSpool(c.dir, export.SpoolOptions{}).Stat(); err == nil {
-		st.Pending = ss.Pending
+		// Events are what show lists; the metric deltas of each run wait
+		// beside them as entries of their own and are counted apart.
+		st.Pending, st.PendingMetrics = ss.Events(), ss.ByKind[export.KindMetrics]
 	} else {
 		st.Warnings = append(st.Warnings, export.Printable(err.Error(), 300))
 	}
@@ -369,7 +383,10 @@ func (c *Client) status() Status {
 	return st
 }
 
-func writeStatus(w io.Writer, st Status) {
+// writeStatus prints the status for a person: times in now's zone and
+// relative to now, the last delivery error in plain words (the raw text is
+// in --json), and how to change the mode from where it is.
+func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 	val := func(p *string) string {
 		if p == nil {
 			return "(none)"
@@ -381,7 +398,14 @@ func writeStatus(w io.Writer, st Status) {
 	fmt.Fprintf(w, "  installation id: %s\n", val(st.DeviceID))
 	fmt.Fprintf(w, "  state dir:       %s\n", val(st.StateDir))
 	fmt.Fprintf(w, "  endpoint:        %s\n", val(st.Endpoint))
-	fmt.Fprintf(w, "  pending events:  %d\n", st.Pending)
+	pending := fmt.Sprint(st.Pending)
+	if st.PendingMetrics > 0 {
+		pending += ", plus " + telemetrytext.Count(int64(st.PendingMetrics), "batch", "batches") + " of metric counts"
+	}
+	if st.Pending > 0 {
+		pending += fmt.Sprintf("; \"%s telemetry show\" lists them", st.Product)
+	}
+	fmt.Fprintf(w, "  pending events:  %s\n", pending)
 	ms := "(none)"
 	if len(st.Milestones) > 0 {
 		ms = strings.Join(st.Milestones, ", ")
@@ -390,14 +414,27 @@ func writeStatus(w io.Writer, st Status) {
 	if st.LocalEvents != nil {
 		fmt.Fprintf(w, "  local events:    %s\n", *st.LocalEvents)
 	}
-	if st.LastError != nil {
-		fmt.Fprintf(w, "  last error:      %s\n", *st.LastError)
-	}
-	if d := st.Delivery; d != nil {
-		fmt.Fprintf(w, "  delivered:       %d events, %d dropped as rejected\n", d.Delivered, d.Dropped)
-		if d.Failures > 0 {
-			fmt.Fprintf(w, "  retrying:        %d failures; next try after %s\n", d.Failures, val(d.NextAttempt))
+	d := st.Delivery
+	if d != nil {
+		sent := telemetrytext.Count(d.Delivered, "event", "events") + " so far"
+		if t, ok := parseTime(d.LastSuccess); ok {
+			sent += ", last at " + telemetrytext.When(t, now)
 		}
+		if d.Dropped > 0 {
+			sent += "; " + telemetrytext.Count(d.Dropped, "batch", "batches") + " dropped because the collector refused them"
+		}
+		fmt.Fprintf(w, "  delivered:       %s\n", sent)
+	}
+	if st.LastError != nil {
+		text := telemetrytext.PlainError(*st.LastError)
+		if d != nil && d.Failures > 0 {
+			if d.Failures > 1 {
+				text += fmt.Sprintf(" (%d times in a row)", d.Failures)
+			}
+			next, _ := parseTime(d.NextAttempt)
+			text += "; " + telemetrytext.Retry(next, now, server)
+		}
+		fmt.Fprintf(w, "  last error:      %s\n", text)
 	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "  warning:         %s\n", warn)
@@ -413,5 +450,42 @@ func writeStatus(w io.Writer, st Status) {
 		fmt.Fprintf(w, "  %s: %s\n", n, strings.Join(st.Collected.Events[n], ", "))
 	}
 	fmt.Fprintf(w, "  metrics: %s\n", strings.Join(st.Collected.Metrics, ", "))
-	fmt.Fprintf(w, "\nTo opt out: %s.\n", strings.Join(st.OptOut, ", or "))
+	fmt.Fprintf(w, "\n%s\n", modeHint(st))
+}
+
+// modeHint is status's last line: how to turn telemetry off when it is on
+// or local, and when it is off, what would turn it back on given the rule
+// that decided.
+func modeHint(st Status) string {
+	p := st.Product
+	prefix := gate.EnvPrefix(p)
+	if st.Mode != gate.Off.String() {
+		return "To opt out: " + strings.Join(st.OptOut, ", or ") + "."
+	}
+	switch st.Rule {
+	case "saved", "saved_all", "consent_required", "default":
+		return fmt.Sprintf("To turn it back on: %s telemetry enable (or %s telemetry local to record without sending).", p, p)
+	case "product_env", "product_env_invalid":
+		return fmt.Sprintf("To turn it back on: unset %s_TELEMETRY or set it to on.", prefix)
+	case "do_not_track":
+		return "To turn it back on: unset DO_NOT_TRACK, which asks every tool not to track."
+	case "opt_out_env":
+		return "To turn it back on: unset the environment variable named above."
+	case "ci":
+		return fmt.Sprintf("It stays off in CI; %s_TELEMETRY=on turns it on there.", prefix)
+	case "policy":
+		return "This machine's administrator turned it off; it cannot be turned on from here."
+	case "run_flag", "config_disabled":
+		return fmt.Sprintf("%s itself turned it off for this run.", p)
+	}
+	return fmt.Sprintf("It is off until the problem above is mended; %s telemetry enable saves the choice to send.", p)
+}
+
+// parseTime reads a status time (RFC 3339).
+func parseTime(p *string) (time.Time, bool) {
+	if p == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, *p)
+	return t, err == nil
 }

@@ -17,6 +17,14 @@ func (c *Client) SkipRun() {
 	}
 }
 
+// SkipRun calls SkipRun on the Client that Start returned, for code that
+// cannot reach it: a path of the program that is not real use (its own
+// version or help output, a dry run) marks the run so it counts for nothing.
+// Before Start, or when telemetry is off, it does nothing.
+func SkipRun() {
+	active.Load().SkipRun()
+}
+
 // End ends a run correctly whatever happened, deferred once at the top of
 // main (or of the command's run function):
 //

@@ -6,9 +6,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/statedir"
+	"github.com/waymarkhq/waymark/internal/telemetrytext"
 )
 
 // showMax bounds how many pending events `telemetry show` lists; the
@@ -37,7 +39,17 @@ func (c *Client) cmdShow(stdout io.Writer, jsonOut bool) int {
 		enc.Encode(v)
 		return 0
 	}
-	writeShow(stdout, c.cfg.Product, c.ledgerPath(), v)
+	ledger := ""
+	if c.usable() && c.dir != nil && c.dir.Has(statedir.Ledger) {
+		ledger = c.ledgerPath()
+	}
+	metrics := 0
+	if c.usable() && c.dir != nil {
+		if ss, err := export.OpenSpool(c.dir, export.SpoolOptions{Now: c.h.now}).Stat(); err == nil {
+			metrics = ss.ByKind[export.KindMetrics]
+		}
+	}
+	writeShow(stdout, c.cfg.Product, ledger, metrics, c.h.now(), v)
 	return 0
 }
 
@@ -67,13 +79,17 @@ func (c *Client) ledgerPath() string {
 	return c.dir.PathOf(statedir.Ledger)
 }
 
-func writeShow(w io.Writer, product, ledger string, v showView) {
+// writeShow prints the view for a person. ledger is the record of sent
+// events when that file exists, else ""; metrics is how many batches of
+// metric counts wait beside the pending events.
+func writeShow(w io.Writer, product, ledger string, metrics int, now time.Time, v showView) {
 	if len(v.Sent) == 0 {
 		fmt.Fprintf(w, "Sent: no events from this machine are on record.\n")
 	} else {
-		fmt.Fprintf(w, "Sent: the last %d events the collector accepted from this machine, oldest first:\n", len(v.Sent))
+		fmt.Fprintf(w, "Sent: the last %s the collector accepted from this machine, oldest first:\n",
+			telemetrytext.Count(int64(len(v.Sent)), "event", "events"))
 		for _, e := range v.Sent {
-			writeShowEvent(w, e)
+			writeShowEvent(w, e, now)
 		}
 	}
 	if len(v.Pending) == 0 {
@@ -83,27 +99,42 @@ func writeShow(w io.Writer, product, ledger string, v showView) {
 		if len(v.Pending) == showMax {
 			more = " (the first " + fmt.Sprint(showMax) + ")"
 		}
-		fmt.Fprintf(w, "\nPending: %d events waiting to be sent%s, oldest first:\n", len(v.Pending), more)
+		fmt.Fprintf(w, "\nPending: %s waiting to be sent%s, oldest first:\n",
+			telemetrytext.Count(int64(len(v.Pending)), "event", "events"), more)
 		for _, e := range v.Pending {
-			writeShowEvent(w, e)
+			writeShowEvent(w, e, now)
 		}
+	}
+	if metrics > 0 {
+		fmt.Fprintf(w, "\nAlso waiting: %s of metric counts (how many milestones were reached, heartbeats), not listed here.\n",
+			telemetrytext.Count(int64(metrics), "batch", "batches"))
 	}
 	for _, warn := range v.Warnings {
 		fmt.Fprintf(w, "\nwarning: %s\n", warn)
 	}
 	if ledger != "" {
-		fmt.Fprintf(w, "\nThis record stays on this machine (%s) and is never sent.\n", export.Printable(ledger, 500))
+		fmt.Fprintf(w, "\nThe record of sent events is kept on this machine only, in %s, and is never sent.\n", export.Printable(ledger, 500))
 	}
 	fmt.Fprintf(w, "The same list as JSON: %s telemetry show --json\n", product)
 }
 
-func writeShowEvent(w io.Writer, e export.LedgerEvent) {
-	fmt.Fprintf(w, "\n  %s  %s\n", printable(e.Event), printable(e.Time))
+func writeShowEvent(w io.Writer, e export.LedgerEvent, now time.Time) {
+	fmt.Fprintf(w, "\n  %s  %s\n", printable(e.Event), showTime(e.Time, now))
 	if e.SentAt != "" {
-		fmt.Fprintf(w, "    sent at:    %s\n", printable(e.SentAt))
+		fmt.Fprintf(w, "    sent at:    %s\n", showTime(e.SentAt, now))
 	}
 	fmt.Fprintf(w, "    attributes: %s\n", showAttrs(e.Attributes))
 	fmt.Fprintf(w, "    resource:   %s\n", showAttrs(e.Resource))
+}
+
+// showTime renders an event's RFC 3339 time in now's zone; a time that does
+// not parse is shown as it is, made printable.
+func showTime(raw string, now time.Time) string {
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return printable(raw)
+	}
+	return telemetrytext.When(t, now)
 }
 
 // showAttrs renders attributes as key=value, sorted by key, each value as

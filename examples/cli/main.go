@@ -5,7 +5,7 @@
 //	acme hello                 reaches first_run
 //	acme deploy                reaches first_deploy
 //	acme crash [TEXT]          panics inside ReportPanics (with TEXT, if given)
-//	acme telemetry status|enable|disable|local|reset [--json]
+//	acme telemetry status|show|enable|disable|local|reset|help [--json] [--all]
 //	acme --version
 package main
 

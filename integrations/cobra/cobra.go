@@ -29,9 +29,16 @@
 //
 // Runs that are not real use start nothing and write nothing: shell
 // completion (__complete, __completeNoDesc), the completion command, help
-// (the help command, --help, a command that is not runnable), --version,
-// the telemetry command itself, and any run that fails before its hooks
-// (an unknown flag or command, bad arguments).
+// (the help command, --help, a command that is not runnable), a `version`
+// command, a set flag named version (cobra's, or the program's own
+// --version/-V), the telemetry command itself, and any run that fails
+// before its hooks (an unknown flag or command, bad arguments). Any other
+// path that is not use calls sdk.SkipRun.
+//
+// Call Instrument right after the command tree is built, before any code
+// that inspects or rewrites the arguments (root.Find, a default command):
+// it adds the telemetry command, and cobra's help and completion commands,
+// that such code must see.
 //
 // Execute runs the root command and then ends the run: a panic in a
 // command is offered to the user as an anonymous crash report (a prompt on
@@ -82,6 +89,13 @@ func Instrument(root *cobra.Command, cfg sdk.Config) *Telemetry {
 		t.tele = t.telemetryCommand()
 		root.AddCommand(t.tele)
 	}
+	// cobra adds its help and completion commands only when the tree runs.
+	// Added now, they are in the tree for code that looks commands up
+	// before Execute (a main that sends unknown arguments to a default
+	// command would otherwise turn `help` into that command's argument, and
+	// count it as use).
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	t.hook()
 	return t
 }
@@ -161,8 +175,11 @@ func (t *Telemetry) begin(cmd *cobra.Command) {
 }
 
 // counted reports whether running cmd is real use of the program: not
-// completion, help or the telemetry command.
+// completion, help, a version command or flag, or the telemetry command.
 func (t *Telemetry) counted(cmd *cobra.Command) bool {
+	if versionSet(cmd) {
+		return false
+	}
 	top := cmd
 	for top.HasParent() && top.Parent() != t.root {
 		top = top.Parent()
@@ -174,7 +191,7 @@ func (t *Telemetry) counted(cmd *cobra.Command) bool {
 		return false
 	}
 	switch top.Name() {
-	case "help", "completion", "telemetry", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+	case "help", "completion", "version", "telemetry", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
 		return false
 	}
 	return true
@@ -238,6 +255,14 @@ var ours = reflect.ValueOf(new(Telemetry).wrap(nil, nil)).Pointer()
 
 func isOurs(f func(*cobra.Command, []string) error) bool {
 	return f != nil && reflect.ValueOf(f).Pointer() == ours
+}
+
+// versionSet reports whether the run set a flag named version: cobra's own
+// (which answers before any hook runs) or the program's, such as a root
+// --version/-V that its Run prints from.
+func versionSet(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("version")
+	return f != nil && f.Changed && f.Value.String() != "false"
 }
 
 func hasCommand(root *cobra.Command, name string) bool {

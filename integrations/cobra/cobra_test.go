@@ -242,7 +242,7 @@ func TestKeepsTheProgramsOwnFlagAndCommand(t *testing.T) {
 	mine := &cobra.Command{Use: "telemetry", Run: func(*cobra.Command, []string) {}}
 	root.AddCommand(mine, &cobra.Command{Use: "hello", Run: func(*cobra.Command, []string) { sdk.Milestone("first_run") }})
 	tel := Instrument(root, cfg)
-	if tel.tele != nil || len(root.Commands()) != 2 {
+	if found, _, err := root.Find([]string{"telemetry"}); tel.tele != nil || err != nil || found != mine {
 		t.Fatalf("Instrument replaced the program's telemetry command")
 	}
 	root.SetArgs([]string{"--" + FlagName, "hello"})
@@ -313,6 +313,108 @@ func TestTelemetryTreeArguments(t *testing.T) {
 		tr := newTree()
 		if err := tr.run(cfg, args...); err == nil || got != nil || !strings.Contains(tr.errOut.String(), "unknown flag") {
 			t.Errorf("%q: error %v, sdk.Command called with %q\n%s", args, err, got, tr.errOut.String())
+		}
+	}
+}
+
+// defaultCommandCLI is a tree built the way yq's main builds its own: the
+// root prints the version from its own --version/-V flag in RunE, a
+// `version` command exists, and main sends any arguments the tree does not
+// know to a default `eval` command after looking them up with Find. It is
+// wired exactly as the package doc says: Instrument right after the tree is
+// built, then the program's own argument handling, then Execute.
+func defaultCommandCLI(t *testing.T, cfg sdk.Config, args ...string) (*Telemetry, string) {
+	var version bool
+	var out bytes.Buffer
+	root := &cobra.Command{
+		Use: "yqlike",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if version {
+				cmd.Print("yqlike version 4.54.3\n")
+				return nil
+			}
+			sdk.Milestone("first_run")
+			return nil
+		},
+	}
+	root.Flags().BoolVarP(&version, "version", "V", false, "print the version")
+	root.PersistentFlags().BoolP("null-input", "n", false, "use null as input")
+	root.AddCommand(
+		&cobra.Command{Use: "eval", Run: func(*cobra.Command, []string) { sdk.Milestone("first_run") }},
+		&cobra.Command{Use: "version", Run: func(cmd *cobra.Command, _ []string) { cmd.Print("4.54.3\n") }},
+	)
+	root.SetOut(&out)
+	root.SetErr(&out)
+
+	tel := Instrument(root, cfg)
+	if _, _, err := root.Find(args); err != nil && (len(args) == 0 || args[0] != cobra.ShellCompRequestCmd) {
+		args = append([]string{"eval"}, args...)
+	}
+	root.SetArgs(args)
+	tel.Execute()
+	return tel, out.String()
+}
+
+// Version and help in every form write nothing, even in a program that
+// rewrites the arguments it does not know and prints its version itself;
+// real use still counts.
+func TestVersionAndHelpOfADefaultCommandCLIWriteNothing(t *testing.T) {
+	for _, args := range [][]string{
+		{"--version"}, {"-V"}, {"version"}, {"help"}, {"--help"}, {"-h"}, {"help", "eval"},
+		{"completion", "bash"}, {"eval", "--help"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			cfg := env(t)
+			tel, out := defaultCommandCLI(t, cfg, args...)
+			if tel.Client() != nil {
+				t.Errorf("%q started telemetry", args)
+			}
+			if es := entries(t, cfg.StateDir); len(es) != 0 {
+				t.Errorf("%q wrote %v", args, es)
+			}
+			if out == "" {
+				t.Errorf("%q printed nothing: the program's own answer is lost", args)
+			}
+		})
+	}
+	for _, args := range [][]string{{"-n", ".a = 1"}, {".a"}, {"eval", ".a"}} {
+		t.Run("use "+strings.Join(args, " "), func(t *testing.T) {
+			cfg := env(t)
+			if tel, _ := defaultCommandCLI(t, cfg, args...); tel.Client() == nil {
+				t.Fatalf("%q is use but started nothing", args)
+			}
+			if len(entries(t, cfg.StateDir)) == 0 {
+				t.Errorf("%q is use but recorded nothing", args)
+			}
+		})
+	}
+}
+
+// A path the integration cannot know is not use calls sdk.SkipRun: the run
+// then counts for nothing.
+func TestPackageSkipRunCountsNothing(t *testing.T) {
+	for _, skip := range []bool{true, false} {
+		cfg := env(t)
+		root := &cobra.Command{Use: "acmectl", Run: func(*cobra.Command, []string) {
+			if skip {
+				sdk.SkipRun()
+			}
+		}}
+		root.AddCommand(&cobra.Command{Use: "hello", Run: func(*cobra.Command, []string) {}})
+		root.SetArgs([]string{})
+		tel := Instrument(root, cfg)
+		if err := tel.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		if tel.Client() == nil {
+			t.Fatal("the root is use: telemetry should have started")
+		}
+		es := entries(t, cfg.StateDir)
+		if skip && len(es) != 0 {
+			t.Errorf("a skipped run wrote %v", es)
+		}
+		if !skip && len(es) == 0 {
+			t.Errorf("a run that is use wrote nothing: the skipped case proves nothing")
 		}
 	}
 }

@@ -6,25 +6,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/telemetrytext"
 	"github.com/waymarkhq/waymark/sdk"
 )
 
 // command is sdk.Command; tests replace it to see the arguments.
 var command = sdk.Command
-
-// subcommands are the telemetry command's, as sdk.Command knows them, and
-// which of its flags each takes.
-var subcommands = []struct {
-	name, short string
-	json, all   bool
-}{
-	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false},
-	{"show", "Show the events last sent from this machine, and those pending", true, false},
-	{"enable", "Send anonymous usage telemetry", false, true},
-	{"disable", "Send nothing, and forget this machine", false, true},
-	{"local", "Record events on this machine only, never send them", false, true},
-	{"reset", "Start again as a new installation with a new id", false, false},
-}
 
 // exitCode is the error of a telemetry command that sdk.Command already
 // explained to the user; it carries the status sdk.Command returned.
@@ -58,28 +45,34 @@ func (t *Telemetry) telemetryCommand() *cobra.Command {
 		}
 	}
 	jsonFlag := func(c *cobra.Command) *bool {
-		return c.Flags().Bool("json", false, "print as JSON")
+		return c.Flags().Bool("json", false, telemetrytext.JSONFlag)
 	}
 	tele := &cobra.Command{
 		Use:   "telemetry",
-		Short: "Show or change what " + product + " sends about its use",
-		Long: "Show or change " + product + "'s anonymous usage telemetry.\n\n" +
-			"Without a subcommand it shows the status. --" + FlagName + " turns telemetry off for one run;\n" +
-			"the " + gate.EnvPrefix(product) + "_TELEMETRY and DO_NOT_TRACK environment variables turn it off everywhere.",
-		Args: cobra.NoArgs,
+		Short: telemetrytext.Summary(product),
+		Long:  telemetrytext.Long(product, gate.EnvPrefix(product), "--"+FlagName),
+		Args:  cobra.NoArgs,
 	}
 	tele.RunE = run("status", jsonFlag(tele), nil)
-	for _, s := range subcommands {
-		sub := &cobra.Command{Use: s.name, Short: s.short, Args: cobra.NoArgs}
+	for _, s := range telemetrytext.Subcommands {
+		sub := &cobra.Command{Use: s.Name, Short: s.Short, Long: s.Long, Args: cobra.NoArgs}
 		var jsonOut, all *bool
-		if s.json {
+		if s.JSON {
 			jsonOut = jsonFlag(sub)
 		}
-		if s.all {
-			all = sub.Flags().Bool("all", false, "for every Waymark tool on this machine")
+		if s.All {
+			all = sub.Flags().Bool("all", false, telemetrytext.AllFlag)
 		}
-		sub.RunE = run(s.name, jsonOut, all)
+		sub.RunE = run(s.Name, jsonOut, all)
 		tele.AddCommand(sub)
 	}
+	// cobra gives only the root a help command; "telemetry help" is what
+	// sdk.Command and urfave/cli understand too.
+	tele.AddCommand(&cobra.Command{
+		Use:   "help",
+		Short: "Show this help (also -h, --help)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Parent().Help() },
+	})
 	return tele
 }

@@ -7,25 +7,12 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/telemetrytext"
 	"github.com/waymarkhq/waymark/sdk"
 )
 
 // command is sdk.Command; tests replace it to see the arguments.
 var command = sdk.Command
-
-// subcommands are the telemetry command's, as sdk.Command knows them, and
-// which of its flags each takes.
-var subcommands = []struct {
-	name, usage string
-	json, all   bool
-}{
-	{"status", "Show whether telemetry is on, why, and exactly what is sent", true, false},
-	{"show", "Show the events last sent from this machine, and those pending", true, false},
-	{"enable", "Send anonymous usage telemetry", false, true},
-	{"disable", "Send nothing, and forget this machine", false, true},
-	{"local", "Record events on this machine only, never send them", false, true},
-	{"reset", "Start again as a new installation with a new id", false, false},
-}
 
 // telemetryCommand builds `telemetry` and its subcommands. Each runs
 // sdk.Command, which records and sends nothing; the only writes are the
@@ -51,23 +38,21 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 			return nil
 		}
 	}
-	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print as JSON", Local: true}
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: telemetrytext.JSONFlag, Local: true}
 	tele := &cli.Command{
-		Name:  "telemetry",
-		Usage: "Show or change what " + product + " sends about its use",
-		Description: "Show or change " + product + "'s anonymous usage telemetry.\n\n" +
-			"Without a subcommand it shows the status. --" + FlagName + " turns telemetry off for one run;\n" +
-			"the " + gate.EnvPrefix(product) + "_TELEMETRY and DO_NOT_TRACK environment variables turn it off everywhere.",
-		Flags:  []cli.Flag{jsonFlag},
-		Action: run("status"),
+		Name:        "telemetry",
+		Usage:       telemetrytext.Summary(product),
+		Description: telemetrytext.Long(product, gate.EnvPrefix(product), "--"+FlagName),
+		Flags:       []cli.Flag{jsonFlag},
+		Action:      run("status"),
 	}
-	for _, s := range subcommands {
-		sub := &cli.Command{Name: s.name, Usage: s.usage, Action: run(s.name)}
-		if s.json {
-			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "json", Usage: "print as JSON", Local: true})
+	for _, s := range telemetrytext.Subcommands {
+		sub := &cli.Command{Name: s.Name, Usage: s.Short, Description: s.Long, Action: run(s.Name)}
+		if s.JSON {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "json", Usage: telemetrytext.JSONFlag, Local: true})
 		}
-		if s.all {
-			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "all", Usage: "for every Waymark tool on this machine", Local: true})
+		if s.All {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "all", Usage: telemetrytext.AllFlag, Local: true})
 		}
 		tele.Commands = append(tele.Commands, sub)
 	}

@@ -31,9 +31,14 @@
 //
 // Runs that are not real use start nothing and write nothing: shell
 // completion (--generate-shell-completion), the completion command, help
-// (the help command, --help, a command without an Action), --version, the
-// telemetry command itself, and any run that fails before its Action (an
-// unknown flag, a missing required flag or argument).
+// (the help command, --help, a command without an Action), a `version`
+// command, a set flag named version (urfave/cli's, or the program's own
+// --version/-V), the telemetry command itself, and any run that fails
+// before its Action (an unknown flag, a missing required flag or
+// argument). Any other path that is not use calls sdk.SkipRun.
+//
+// Call Instrument right after the command tree is built, before any code
+// that inspects or rewrites the arguments.
 //
 // Run runs the command and then ends the run: a panic in an Action is
 // offered to the user as an anonymous crash report (a prompt on a
@@ -185,7 +190,9 @@ func (t *Telemetry) wrap(c *cli.Command) {
 	if action := c.Action; action != nil {
 		t.wrapped[c] = true
 		c.Action = func(ctx context.Context, cmd *cli.Command) error {
-			t.begin(cmd)
+			if !versionSet(cmd) {
+				t.begin(cmd)
+			}
 			return action(ctx, cmd)
 		}
 	}
@@ -194,10 +201,18 @@ func (t *Telemetry) wrap(c *cli.Command) {
 	}
 }
 
-// isBuiltIn reports whether c is a command urfave/cli adds itself: help
-// and the completion command.
+// isBuiltIn reports whether c is a command that is never use: help and
+// the completion command, which urfave/cli adds itself, and a version
+// command.
 func (t *Telemetry) isBuiltIn(c *cli.Command) bool {
-	return c.Name == "help" || c.Name == "completion" || c.Name == t.root.ShellCompletionCommandName
+	return c.Name == "help" || c.Name == "completion" || c.Name == "version" || c.Name == t.root.ShellCompletionCommandName
+}
+
+// versionSet reports whether the run set a flag named version on cmd or a
+// command above it: urfave/cli's own answers before any Action runs, a
+// program's own --version/-V is printed from its Action.
+func versionSet(cmd *cli.Command) bool {
+	return cmd.IsSet("version")
 }
 
 // exits reports whether urfave/cli's HandleExitCoder ends the process for err.

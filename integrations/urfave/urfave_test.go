@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -262,5 +263,69 @@ func TestTelemetryTreeArguments(t *testing.T) {
 		if err := tr.run(cfg, args...); err == nil || got != nil {
 			t.Errorf("%q: error %v, sdk.Command called with %q\n%s", args, err, got, tr.errOut.String())
 		}
+	}
+}
+
+// Version in every form writes nothing: urfave/cli's own --version/-v, a
+// `version` command (as gqlgen has), and a program's own --version/-V flag
+// that its root Action prints from. Real use of the same tree still counts.
+func TestVersionInEveryFormWritesNothing(t *testing.T) {
+	newVersionTree := func(own bool) (*cli.Command, *bytes.Buffer) {
+		var out bytes.Buffer
+		root := &cli.Command{
+			Name:      "acmecli",
+			Writer:    &out,
+			ErrWriter: &out,
+			Action: func(_ context.Context, cmd *cli.Command) error {
+				if own && cmd.Bool("version") {
+					fmt.Fprintln(cmd.Root().Writer, "acmecli 1.4.2")
+					return nil
+				}
+				sdk.Milestone("first_run")
+				return nil
+			},
+			Commands: []*cli.Command{
+				{Name: "version", Action: func(_ context.Context, cmd *cli.Command) error {
+					fmt.Fprintln(cmd.Root().Writer, "1.4.2")
+					return nil
+				}},
+				{Name: "generate", Action: func(context.Context, *cli.Command) error { sdk.Milestone("first_run"); return nil }},
+			},
+		}
+		if own {
+			root.HideVersion = true
+			root.Flags = []cli.Flag{&cli.BoolFlag{Name: "version", Aliases: []string{"V"}}}
+		} else {
+			root.Version = "1.4.2"
+		}
+		return root, &out
+	}
+	for _, c := range []struct {
+		own  bool
+		args []string
+		use  bool
+	}{
+		{false, []string{"--version"}, false}, {false, []string{"-v"}, false}, {false, []string{"version"}, false},
+		{true, []string{"--version"}, false}, {true, []string{"-V"}, false}, {true, []string{"version"}, false},
+		{false, []string{"generate"}, true}, {true, []string{}, true},
+	} {
+		t.Run(fmt.Sprintf("own=%v %s", c.own, strings.Join(c.args, " ")), func(t *testing.T) {
+			cfg := env(t)
+			root, out := newVersionTree(c.own)
+			tel := Instrument(root, cfg)
+			if err := tel.Run(context.Background(), append([]string{"acmecli"}, c.args...)); err != nil {
+				t.Fatal(err)
+			}
+			es := entries(t, cfg.StateDir)
+			if !c.use && (tel.Client() != nil || len(es) != 0) {
+				t.Errorf("%q is not use: started %v, wrote %v", c.args, tel.Client() != nil, es)
+			}
+			if !c.use && out.Len() == 0 {
+				t.Errorf("%q printed nothing: the program's own answer is lost", c.args)
+			}
+			if c.use && len(es) == 0 {
+				t.Errorf("%q is use but recorded nothing", c.args)
+			}
+		})
 	}
 }

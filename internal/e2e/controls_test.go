@@ -212,7 +212,7 @@ func TestLocalModeRecordsAndNeverUploads(t *testing.T) {
 	if !col.WaitFor(deliveryWait, func() bool { return len(col.Named("waymark.milestone")) > 0 }) {
 		t.Fatal("first_deploy never arrived after enable")
 	}
-	waitStatus(t, in, 5*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 })
+	waitStatus(t, in, 5*time.Second, func(st map[string]any) bool { return nothingPending(st) })
 	time.Sleep(time.Second)
 	for _, e := range col.Events() {
 		if localIDs[e.Attrs["event.id"]] {
@@ -358,7 +358,7 @@ func requireNoReport(t *testing.T, col *Collector, in *Install) {
 	}) {
 		t.Fatal("the later run's events never arrived: the check would prove nothing")
 	}
-	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 		t.Fatalf("events still pending: %v", st)
 	}
 	time.Sleep(time.Second)

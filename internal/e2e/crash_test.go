@@ -62,7 +62,7 @@ func TestFirstRunKilledAtAnyPointCountsOnce(t *testing.T) {
 		t.Errorf("only %d of %d first runs were killed: the kill points do not cover a first run", killed, n)
 	}
 	for i, in := range installs {
-		if st, ok := waitStatus(t, in, deliveryWait, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+		if st, ok := waitStatus(t, in, deliveryWait, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 			t.Fatalf("install %d: events still pending: %v", i, st)
 		}
 	}

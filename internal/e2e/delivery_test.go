@@ -105,6 +105,12 @@ func waitStatus(t *testing.T, in *Install, timeout time.Duration, cond func(map[
 	}
 }
 
+// nothingPending reports whether status lists neither events nor metric
+// batches waiting to be sent.
+func nothingPending(st map[string]any) bool {
+	return num(st, "pending") == 0 && num(st, "pending_metrics") == 0
+}
+
 // reservePort finds a loopback port nobody listens on, for an endpoint that
 // comes up later on that same port.
 func reservePort(t *testing.T) string {
@@ -319,7 +325,7 @@ func TestOfflineRunsDeliverWhenEndpointReturns(t *testing.T) {
 		}
 	}
 	// Let a straggling uploader finish before counting.
-	waitStatus(t, in, 5*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 })
+	waitStatus(t, in, 5*time.Second, func(st map[string]any) bool { return nothingPending(st) })
 	ms := col.Named("waymark.milestone")
 	ids := eventIDs(ms)
 	if len(ids) != 1 {
@@ -379,7 +385,7 @@ func TestSimultaneousFirstRunsCountOnce(t *testing.T) {
 	}
 	// Wait until nothing is pending, then give late uploaders a moment, so a
 	// duplicate send would be seen.
-	if st, ok := waitStatus(t, in, deliveryWait, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+	if st, ok := waitStatus(t, in, deliveryWait, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 		t.Fatalf("events still pending: %v", st)
 	}
 	time.Sleep(2 * time.Second)
@@ -536,7 +542,7 @@ func TestFaultyEndpointNeverReachesHost(t *testing.T) {
 			}
 			if tc.dropped {
 				// Logs and metrics are separate batches; wait for both.
-				st, _ = waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 })
+				st, _ = waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) })
 				if num(st, "delivery.dropped") < 1 || num(st, "pending") != 0 {
 					t.Fatalf("400: want the batch dropped and counted, got pending %v, delivery %v", st["pending"], st["delivery"])
 				}
@@ -574,7 +580,7 @@ func TestGarbageSuccessBodyIsHarmless(t *testing.T) {
 	})
 	in := newInstall(t, e.URL)
 	requireHello(t, in.Run(nil, "hello"), "200 with garbage body")
-	st, ok := waitStatus(t, in, 20*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 })
+	st, ok := waitStatus(t, in, 20*time.Second, func(st map[string]any) bool { return nothingPending(st) })
 	if !ok {
 		t.Fatalf("pending never reached 0: %v", st)
 	}

@@ -604,7 +604,7 @@ func TestHeldLockMilestoneSentOnceLater(t *testing.T) {
 			if !col.WaitFor(deliveryWait, func() bool { return len(col.Named("waymark.milestone")) > 0 }) {
 				t.Fatalf("first_run never arrived after %s was released and acme ran again; status %v", lock, brief(statusJSON(t, in, nil)))
 			}
-			if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+			if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 				t.Errorf("events still pending: %s", brief(st))
 			}
 			requireNoneLeft(t, bin, last)
@@ -825,7 +825,7 @@ func TestFullDiskIsShownThenRecovered(t *testing.T) {
 		if !col.WaitFor(deliveryWait, func() bool { return len(col.Named("waymark.milestone")) > 0 }) {
 			t.Fatal("first_run never arrived before the disk was filled")
 		}
-		waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 })
+		waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) })
 		waitIdle(t, bin)
 		filler := filepath.Join(mnt, "filler")
 		fillUp(t, filler)
@@ -860,7 +860,7 @@ func requireSentOnce(t *testing.T, col *Collector, in *Install, bin, milestone s
 	if !col.WaitFor(deliveryWait, func() bool { return len(named()) > 0 }) {
 		t.Fatalf("%s never arrived after space was freed; status %s", milestone, brief(statusOf(t, in, bin, 0)))
 	}
-	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 		t.Errorf("events still pending: %s", brief(st))
 	}
 	requireNoneLeft(t, bin, last)

@@ -337,7 +337,7 @@ func TestRelativeStateDirIsOneFolder(t *testing.T) {
 	} else if got := col.Named("waymark.milestone")[0].Resource["app.installation.id"]; got != id {
 		t.Errorf("milestone carries app.installation.id %q, want %q from %s", got, id, abs)
 	}
-	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 		t.Errorf("events still pending in %s: %s", abs, brief(st))
 	}
 	requireNoneLeft(t, bin, last)

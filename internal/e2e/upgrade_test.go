@@ -114,7 +114,7 @@ func TestUpgradeFrom010DeliversItsPendingMilestones(t *testing.T) {
 		t.Fatalf("after one run of the current acme, milestones received %v; want first_run and first_deploy; status %v",
 			col.Named("waymark.milestone"), brief(statusJSON(t, in, nil)))
 	}
-	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return num(st, "pending") == 0 }); !ok {
+	if st, ok := waitStatus(t, in, 10*time.Second, func(st map[string]any) bool { return nothingPending(st) }); !ok {
 		t.Errorf("events still pending: %s", brief(st))
 	}
 	requireNoneLeft(t, bin, last)

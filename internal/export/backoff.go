@@ -14,6 +14,15 @@ import (
 const (
 	firstBackoff = 10 * time.Second
 	maxBackoff   = time.Hour
+	// maxRetryAfter caps the wait an endpoint may ask for with Retry-After.
+	maxRetryAfter = time.Hour
+	// retryAfterSpread is the jitter added to a Retry-After, as a fraction
+	// of it.
+	retryAfterSpread = 0.5
+	// maxWait is the longest wait NextAttempt can return: a capped
+	// Retry-After with all its jitter. A recorded attempt further ahead
+	// than that comes from a clock that jumped back.
+	maxWait = maxRetryAfter + time.Duration(float64(maxRetryAfter)*retryAfterSpread)
 	// maxDeliveryFile bounds the read of upload.json: the real file is a few
 	// hundred bytes, and a link to /dev/zero must cost nothing.
 	maxDeliveryFile = 16 << 10
@@ -28,6 +37,13 @@ type DeliveryState struct {
 	Failures int `json:"failures"`
 	// NextAttempt is when the next upload may start; zero means now.
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// FailingSince is when the first of the Failures happened; zero when
+	// there are none.
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	// NotBefore is the time the endpoint named in a Retry-After header of
+	// the last failure (capped at 1 h): no request goes to it before then,
+	// not even a server's final flush. Zero when it named none.
+	NotBefore time.Time `json:"not_before,omitzero"`
 	// LastError describes the last failed or rejected request, if any since
 	// the last success.
 	LastError string `json:"last_error,omitempty"`
@@ -107,32 +123,80 @@ func Due(d *statedir.Dir, now time.Time) bool {
 
 func due(st DeliveryState, now time.Time) bool {
 	next := st.NextAttempt
-	return next.IsZero() || !now.Before(next) || next.Sub(now) > maxBackoff
+	return next.IsZero() || !now.Before(next) || next.Sub(now) > maxWait
 }
 
-// NextBackoff returns how long to wait after the failures-th consecutive
-// failure: a base of 10 s doubling per failure up to 1 h, jittered by rnd
-// (a value in [0, 1]; nil means math/rand) into [base/2, base]. It returns 0
-// for failures < 1.
-func NextBackoff(failures int, rnd func() float64) time.Duration {
-	if failures < 1 {
-		return 0
-	}
-	base := firstBackoff
-	for i := 1; i < failures && base < maxBackoff; i++ {
-		base *= 2
-	}
-	base = min(base, maxBackoff)
-	r := 0.0
-	if rnd != nil {
-		r = rnd()
-	} else {
-		r = rand.Float64()
-	}
+// allowedByEndpoint reports whether the endpoint's own Retry-After, if one
+// is recorded, has passed at now. Even an upload that ignores the backoff
+// (a server's final flush) waits for it. A time further ahead than any
+// Retry-After could set counts as passed, as in due.
+func allowedByEndpoint(st DeliveryState, now time.Time) bool {
+	nb := st.NotBefore
+	return nb.IsZero() || !now.Before(nb) || nb.Sub(now) > maxWait
+}
+
+// NextAttempt returns when the next upload may start after the failures-th
+// consecutive retryable failure, which happened at now; since is when the
+// first of them happened. It is a pure function: r is the jitter draw, a
+// value in [0, 1] (anything else is clamped; NaN counts as 0).
+//
+// The backoff's base is 10 s doubling per failure, and at least 1.5 times
+// as long as the endpoint has been failing (now - since), capped at 1 h;
+// the wait is jittered into [base/2, base]. The first retry thus comes
+// within 10 s of the first failure, and an install that tries only now and
+// then (a CLI uploads when it runs) backs off as far as one that retried
+// all along: after failing for 20 min it waits 15 to 30 min, not the 10 to
+// 40 s its two or three failures alone would give. Without it, the CLIs
+// in the middle of a session when an outage ends all come back within a
+// minute or two (bench/cmd/herd measures it).
+//
+// When the endpoint asked for a wait (retryAfter > 0, from a Retry-After
+// header; capped at 1 h), the wait is at least that: jittered into
+// [retryAfter, retryAfter×1.5], so a fleet told the same time does not
+// return on the same second; the longer of the two waits applies.
+// For failures < 1 and no retryAfter it returns now.
+func NextAttempt(failures int, since, now time.Time, retryAfter time.Duration, r float64) time.Time {
 	if !(r >= 0) { // also catches NaN
 		r = 0
 	}
 	r = min(r, 1)
-	half := base / 2
-	return half + time.Duration(r*float64(base-half))
+	wait := time.Duration(0)
+	if failures >= 1 {
+		base := firstBackoff
+		for i := 1; i < failures && base < maxBackoff; i++ {
+			base *= 2
+		}
+		// A since in the future (the clock went back) counts as now; one
+		// long past is capped below.
+		if failing := now.Sub(since); failing > 0 && failing < maxBackoff {
+			base = max(base, failing*3/2)
+		} else if failing >= maxBackoff {
+			base = maxBackoff
+		}
+		base = min(base, maxBackoff)
+		half := base / 2
+		wait = half + time.Duration(r*float64(base-half))
+	}
+	if retryAfter > 0 {
+		ra := min(retryAfter, maxRetryAfter)
+		wait = max(wait, ra+time.Duration(r*float64(ra)*retryAfterSpread))
+	}
+	return now.Add(wait)
+}
+
+// NextBackoff returns how long to wait after the failures-th consecutive
+// failure, all of them at the same moment, when the endpoint named no wait
+// of its own: NextAttempt's backoff, jittered by rnd (a value in [0, 1];
+// nil means math/rand). It returns 0 for failures < 1.
+func NextBackoff(failures int, rnd func() float64) time.Duration {
+	var now time.Time
+	return NextAttempt(failures, now, now, 0, draw(rnd)).Sub(now)
+}
+
+// draw returns rnd's next value, or math/rand's when rnd is nil.
+func draw(rnd func() float64) float64 {
+	if rnd != nil {
+		return rnd()
+	}
+	return rand.Float64()
 }

@@ -164,8 +164,8 @@ func (s *Sender) Close() { s.transport.CloseIdleConnections() }
 // Send gzips body, an encoded LogsData or MetricsData, and POSTs it to the
 // endpoint's path for sig. It returns nil on a 2xx answer, an error wrapping
 // ErrRejected when the endpoint refused the batch for good, and an error
-// wrapping ErrRetry for every other outcome. At most 64 KiB of the response
-// is read.
+// wrapping ErrRetry for every other outcome; RetryAfter tells the wait a
+// 429 or 503 answer asked for. At most 64 KiB of the response is read.
 func (s *Sender) Send(ctx context.Context, sig Signal, body []byte) error {
 	if !sig.valid() {
 		return fmt.Errorf("exporter: send: invalid signal %v", sig)
@@ -200,6 +200,12 @@ func (s *Sender) Send(ctx context.Context, sig Signal, body []byte) error {
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
 		return fmt.Errorf("%w: POST %s: HTTP %d", ErrRejected, sig.Path(), code)
 	default:
-		return fmt.Errorf("%w: POST %s: HTTP %d", ErrRetry, sig.Path(), code)
+		err := fmt.Errorf("%w: POST %s: HTTP %d", ErrRetry, sig.Path(), code)
+		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+			if wait := retryAfter(resp.Header, time.Now()); wait > 0 {
+				return &retryAfterError{err: err, wait: wait}
+			}
+		}
+		return err
 	}
 }

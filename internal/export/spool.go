@@ -421,6 +421,10 @@ type SpoolStat struct {
 	ByKind map[Kind]int
 }
 
+// Events is how many of the pending entries are events (each entry of the
+// logs signal holds one); the rest are batches of metric counts.
+func (st SpoolStat) Events() int { return st.Pending - st.ByKind[KindMetrics] }
+
 // Stat reports what the spool holds, from the entries' names alone. It
 // never creates, changes or removes anything: a missing directory is an empty
 // spool. Entries older than MaxAge, which will be dropped unsent, are not

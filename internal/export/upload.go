@@ -35,7 +35,9 @@ type Uploader struct {
 	// RespectBackoff, if set, makes Run do nothing while the backoff of an
 	// earlier failure lasts, judged under the upload lock: uploaders started
 	// together by several runs then count one outage as one failure, not one
-	// each. A server's final flush leaves it unset, to try once more.
+	// each. A server's final flush leaves it unset, to try once more. Unset
+	// or not, Run sends nothing before the time the endpoint asked for with
+	// Retry-After.
 	RespectBackoff bool
 	// Allowed, if set, is asked after every request, before anything is
 	// written: false (the user turned telemetry off, or forgot the machine,
@@ -57,7 +59,8 @@ type Result struct {
 	// Retry is set when a retryable failure ended the run; upload.json holds
 	// the backoff.
 	Retry bool
-	// Deferred is set when RespectBackoff found the backoff still running;
+	// Deferred is set when RespectBackoff found the backoff still running,
+	// or the wait the endpoint asked for with Retry-After has not passed;
 	// Run then did nothing.
 	Deferred bool
 }
@@ -76,8 +79,9 @@ func Busy(d *statedir.Dir) bool {
 // oldest entries first. A batch that is accepted is removed and counted as
 // delivered; one that is rejected as malformed is removed and counted as
 // dropped; any other failure keeps every entry, records the next attempt
-// after a jittered backoff, and ends the run. Run does not consult the
-// backoff itself: callers check Due first. It returns at once with
+// after a jittered backoff (at least the endpoint's Retry-After), and ends
+// the run. Run consults the backoff only with RespectBackoff; it always
+// waits for a Retry-After (see Result.Deferred). It returns at once with
 // Result.Busy when another uploader holds the lock, and stops when ctx is
 // done. The error reports why a run ended early: a retryable delivery failure
 // (wrapping ErrRetry), ctx's error, or a local file problem.
@@ -109,7 +113,7 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 	defer lock.Unlock()
 
 	st := ReadDeliveryState(u.StateDir)
-	if u.RespectBackoff && !due(st, now()) {
+	if u.RespectBackoff && !due(st, now()) || !allowedByEndpoint(st, now()) {
 		res.Deferred = true
 		return res, nil
 	}
@@ -182,7 +186,7 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 	}
 	switch {
 	case sendErr == nil:
-		st.Failures, st.NextAttempt, st.LastError = 0, time.Time{}, ""
+		st.Failures, st.FailingSince, st.NextAttempt, st.NotBefore, st.LastError = 0, time.Time{}, time.Time{}, time.Time{}, ""
 		st.LastSuccess = r.now()
 		st.Delivered += int64(len(batch))
 		r.res.Delivered += len(batch)
@@ -193,7 +197,7 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 		}
 	case errors.Is(sendErr, ErrRejected):
 		// The endpoint answered, so it is up: no backoff.
-		st.Failures, st.NextAttempt = 0, time.Time{}
+		st.Failures, st.FailingSince, st.NextAttempt, st.NotBefore = 0, time.Time{}, time.Time{}, time.Time{}
 		st.LastError = sendErr.Error()
 		st.Dropped += int64(len(batch))
 		r.res.Dropped += len(batch)
@@ -203,7 +207,16 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 			return r.ctx.Err()
 		}
 		st.Failures++
-		st.NextAttempt = r.now().Add(NextBackoff(st.Failures, r.u.Rand))
+		now := r.now()
+		if st.Failures == 1 || st.FailingSince.IsZero() {
+			st.FailingSince = now
+		}
+		wait := RetryAfter(sendErr)
+		st.NextAttempt = NextAttempt(st.Failures, st.FailingSince, now, wait, draw(r.u.Rand))
+		st.NotBefore = time.Time{}
+		if wait > 0 {
+			st.NotBefore = now.Add(min(wait, maxRetryAfter))
+		}
 		st.LastError = sendErr.Error()
 		r.res.Retry = true
 		if err := writeDeliveryState(r.u.StateDir, *st); err != nil {

@@ -236,7 +236,9 @@ func TestUploaderServerErrorKeepsEntriesAndBacksOff(t *testing.T) {
 func TestUploaderBackoffDoublesToOneHour(t *testing.T) {
 	f := newUploadFixture(t, http.StatusServiceUnavailable)
 	f.addLogs(t, "a")
-	want := 10 * time.Second
+	// The shortest draw: retried at every expiry, the wait still doubles.
+	f.up.Rand = func() float64 { return 0 }
+	want := 5 * time.Second
 	for i := 1; i <= 12; i++ {
 		now := f.clock.Now()
 		if _, err := f.up.Run(context.Background()); !errors.Is(err, ErrRetry) {
@@ -246,8 +248,9 @@ func TestUploaderBackoffDoublesToOneHour(t *testing.T) {
 		if st.Failures != i || st.NextAttempt.Sub(now) != want {
 			t.Fatalf("failure %d: failures %d, wait %v; want %v", i, st.Failures, st.NextAttempt.Sub(now), want)
 		}
-		want = min(2*want, time.Hour)
-		f.clock.Add(time.Hour)
+		// The next try comes as soon as the backoff allows.
+		f.clock.Set(st.NextAttempt)
+		want = min(2*want, time.Hour/2)
 	}
 }
 

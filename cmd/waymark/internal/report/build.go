@@ -95,6 +95,9 @@ func buildProduct(w Windows, k int, g *Aggregates) *Product {
 		p.VersionAdoption = append(p.VersionAdoption, DayVersions{Date: date(d.Day), Versions: counts(d.Versions)})
 	}
 	for _, c := range g.Retention {
+		if c.Installs == 0 {
+			continue // a week in which no install was first seen has nothing to retain
+		}
 		row := Cohort{Week: date(c.Week), Installs: count(c.Installs), Active: make([]Share, 8)}
 		for i, n := range c.Active {
 			switch {

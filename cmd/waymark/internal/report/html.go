@@ -6,17 +6,30 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // WriteHTML writes the report as one self-contained HTML page: inline CSS and SVG, no script,
-// nothing fetched from the network. Every chart is a <figure> holding its SVG (scaled to the
-// page's width through its viewBox) and a table with the chart's numbers; series are told apart
-// by pattern and label as well as colour; the page follows the reader's dark-mode preference
-// and prints legibly. html/template escapes every value that came from the data.
+// nothing fetched from the network. Every chart is a <figure> holding the chart and a table
+// with its numbers; series are told apart by pattern and label as well as colour. All text is
+// HTML at the body's size (the SVGs hold shapes only), and on a narrow screen tables of more
+// than two columns reflow into one block per row, so nothing scrolls sideways at 320 px. The
+// page follows the reader's dark-mode preference and prints legibly. html/template escapes
+// every value that came from the data.
 func WriteHTML(w io.Writer, r *Report) error {
 	t, err := template.New("page").Funcs(template.FuncMap{
 		"count": countLabel, "pct": pct, "share": shareLabel, "dur": durLabel, "change": changeLabel,
-		"f1": func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"f1":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"inc":  func(i int) int { return i + 1 },
+		"day":  humanDay,
+		"span": humanSpan,
+		"countList": func(m map[string]Count) string {
+			parts := make([]string, 0, len(m))
+			for _, kc := range sortedCounts(m) {
+				parts = append(parts, kc.Key+" ("+countLabel(kc.C)+")")
+			}
+			return strings.Join(parts, ", ")
+		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -45,7 +58,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	for _, name := range r.ProductNames() {
 		p := r.Products[name]
-		page.Now = p.Range.Now
+		page.Now = humanTime(p.Range.Now)
 		funnel := make([]keyCount, len(p.Funnel))
 		notes := make([]string, len(p.Funnel))
 		for i, f := range p.Funnel {
@@ -68,46 +81,41 @@ func WriteHTML(w io.Writer, r *Report) error {
 	return t.Execute(w, page)
 }
 
-// Chart geometry in SVG user units; the SVGs scale to the page's width.
+// Column chart geometry in SVG user units. The column SVGs hold no text and stretch to the
+// figure's width at a fixed CSS height (preserveAspectRatio="none"); labels are HTML.
 const (
 	svgWidth  = 400
-	labelW    = 120
-	barW      = 170
-	rowH      = 24
 	colChartH = 150
 )
 
 type barChart struct {
-	Height int
-	Rows   []barRow
+	Rows []barRow
 }
 
+// barRow is one bar: Width is its length in percent of the longest.
 type barRow struct {
-	Label, Note  string
-	Y, TextY     int
-	Width, NoteX float64
+	Label, Note string
+	Width       float64
 }
 
-// newBarChart draws one horizontal bar per count; a hidden count gets no bar, only its label.
+// newBarChart draws one horizontal bar per count, as HTML so its labels read at the body's
+// size; a hidden count gets no bar, only its label.
 func newBarChart(counts []keyCount, notes []string) barChart {
 	top := 0
 	for _, c := range counts {
 		top = max(top, c.C.N)
 	}
-	ch := barChart{Height: len(counts)*rowH + 6}
+	ch := barChart{}
 	for i, c := range counts {
 		w := 0.0
 		if top > 0 && !c.C.Hidden() {
-			w = float64(c.C.N) / float64(top) * barW
+			w = float64(c.C.N) / float64(top) * 100
 		}
 		note := countLabel(c.C)
 		if notes != nil {
 			note = notes[i]
 		}
-		ch.Rows = append(ch.Rows, barRow{
-			Label: clip(c.Key, 16), Note: note, Y: 3 + i*rowH, TextY: 3 + i*rowH + 15,
-			Width: w, NoteX: labelW + w + 4,
-		})
+		ch.Rows = append(ch.Rows, barRow{Label: clip(c.Key, 40), Note: note, Width: w})
 	}
 	return ch
 }
@@ -133,7 +141,7 @@ func newColumnChart(days []Day) columnChart {
 	if len(days) == 0 {
 		return ch
 	}
-	slot := float64(svgWidth-40) / float64(len(days))
+	slot := float64(svgWidth) / float64(len(days))
 	base := 10.0 + colChartH
 	for i, d := range days {
 		h := func(c Count) float64 {
@@ -144,7 +152,7 @@ func newColumnChart(days []Day) columnChart {
 		}
 		ah, nh := h(d.Active), min(h(d.New), h(d.Active))
 		ch.Cols = append(ch.Cols, column{
-			X: 36 + float64(i)*slot, W: max(slot*0.8, 0.5),
+			X: float64(i) * slot, W: max(slot*0.8, 0.5),
 			ActiveY: base - ah, ActiveH: ah, NewY: base - nh, NewH: nh,
 			Title: fmt.Sprintf("%s: %s active, %s new", d.Date, countLabel(d.Active), countLabel(d.New)),
 		})
@@ -174,7 +182,13 @@ type stackSeg struct {
 
 type stackRow struct {
 	Date  string
-	Cells []string
+	Cells []stackCell
+}
+
+// stackCell is one cell of the adoption table with the series it belongs to, which a narrow
+// screen shows next to the value.
+type stackCell struct {
+	Series, Value string
 }
 
 // maxSeries is how many versions the adoption chart tells apart; the rest are "other".
@@ -233,8 +247,8 @@ func newStackChart(days []DayVersions) stackChart {
 		}
 		ch.Max = max(ch.Max, n)
 		row := stackRow{Date: d.Date}
-		for _, v := range vs {
-			row.Cells = append(row.Cells, countOrZero(d.Versions, v))
+		for k, v := range vs {
+			row.Cells = append(row.Cells, stackCell{ch.Series[k], countOrZero(d.Versions, v)})
 		}
 		if other {
 			o, hidden := 0, false
@@ -248,11 +262,11 @@ func newStackChart(days []DayVersions) stackChart {
 			if hidden {
 				cell += " (and groups of fewer than the minimum)"
 			}
-			row.Cells = append(row.Cells, cell)
+			row.Cells = append(row.Cells, stackCell{"other", cell})
 		}
 		ch.Rows = append(ch.Rows, row)
 	}
-	slot := float64(svgWidth-40) / float64(len(days))
+	slot := float64(svgWidth) / float64(len(days))
 	for i := range days {
 		col := stackCol{Title: days[i].Date}
 		y := 10.0 + colChartH
@@ -263,7 +277,7 @@ func newStackChart(days []DayVersions) stackChart {
 			}
 			h := float64(n) / float64(ch.Max) * colChartH
 			y -= h
-			col.Segs = append(col.Segs, stackSeg{X: 36 + float64(i)*slot, Y: y, W: max(slot*0.8, 0.5), H: h, Series: k % 6})
+			col.Segs = append(col.Segs, stackSeg{X: float64(i) * slot, Y: y, W: max(slot*0.8, 0.5), H: h, Series: k % 6})
 			parts = append(parts, fmt.Sprintf("%s %d", ch.Series[k], n))
 		}
 		col.Title += ": " + strings.Join(parts, ", ")
@@ -279,6 +293,39 @@ func countOrZero(m map[string]Count, k string) string {
 		return "0"
 	}
 	return countLabel(c)
+}
+
+// humanTime renders an RFC 3339 instant for people: "20 November 2026, 00:00 UTC". A value
+// that does not parse is shown as it is.
+func humanTime(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2 January 2006, 15:04 UTC")
+}
+
+// humanDay renders a UTC day ("2026-10-21") as "21 October 2026".
+func humanDay(s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return t.Format("2 January 2006")
+}
+
+// humanSpan renders two UTC days as one span: "21 October to 19 November 2026", the year
+// written once when both share it.
+func humanSpan(from, to string) string {
+	a, errA := time.Parse(time.DateOnly, from)
+	b, errB := time.Parse(time.DateOnly, to)
+	if errA != nil || errB != nil {
+		return from + " to " + to
+	}
+	if a.Year() == b.Year() {
+		return a.Format("2 January") + " to " + b.Format("2 January 2006")
+	}
+	return a.Format("2 January 2006") + " to " + b.Format("2 January 2006")
 }
 
 // clip shortens a label that would run into its bar.
@@ -306,29 +353,47 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
   padding: 1rem; color: var(--fg); background: var(--bg); line-height: 1.45; overflow-wrap: anywhere; }
 h1 { font-size: 1.45rem; margin: .5rem 0 .2rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
-h3, figcaption { font-size: 1.05rem; font-weight: 600; margin: 1.4rem 0 .4rem; }
-.sub, .note { color: var(--muted); }
+h3, figcaption { font-size: 1.05rem; font-weight: 600; margin: 1.4rem 0 .3rem; }
+.sub, .note, .axis { color: var(--muted); }
+.note { font-size: .9rem; margin: .2rem 0 .4rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .6rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; }
 .card b { display: block; font-size: 1.4rem; }
 figure { margin: 0 0 1.2rem; }
-svg { display: block; width: 100%; height: auto; max-width: 100%; }
-svg text { fill: var(--fg); font-size: 12px; }
-svg .axis { fill: var(--muted); font-size: 11px; }
+svg.cols { display: block; width: 100%; height: 10rem; }
+.axis { display: flex; justify-content: space-between; gap: 1rem; font-size: .85rem; }
 .s0 { fill: var(--s0); } .s1 { fill: var(--s1); } .s2 { fill: var(--s2); }
 .s3 { fill: var(--s3); } .s4 { fill: var(--s4); } .s5 { fill: var(--s5); }
-.bar { fill: var(--s0); }
 .baseline { stroke: var(--line); }
-.scroll { overflow-x: auto; max-width: 100%; }
+.bars { display: grid; grid-template-columns: fit-content(50%) minmax(2rem, 1fr) auto; gap: .2rem .5rem;
+  align-items: center; font-size: .9rem; margin: .3rem 0 .5rem; }
+.brow { display: contents; }
+.blabel { overflow-wrap: anywhere; }
+.btrack { display: block; height: 1.1em; }
+.bfill { display: block; height: 100%; background: var(--s0); min-width: 1px; }
+.bnote { white-space: nowrap; }
 table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .2rem .5rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
 th, td { white-space: nowrap; overflow-wrap: normal; }
-td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; min-width: 12rem; }
+td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; }
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding: .2rem 0; }
 details summary { cursor: pointer; color: var(--muted); }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem .9rem; font-size: .85rem; margin: .3rem 0; padding: 0; list-style: none; }
-.legend svg { display: inline-block; width: 1.4em; height: 1em; vertical-align: -0.15em; }
+.legend svg { display: inline-block; width: 1.4em; height: 1em; vertical-align: -0.15em; margin-right: .3em; }
+/* A narrow screen: tables of more than two columns become one block per row, each value
+   under its column's name, so no table is wider than the screen. */
+@media (max-width: 40rem) {
+  .stack table, .stack tbody { display: block; width: 100%; }
+  .stack thead { display: none; }
+  .stack tr { display: grid; grid-template-columns: repeat(auto-fill, minmax(6.5rem, 1fr)); gap: 0 .6rem;
+    border-bottom: 1px solid var(--line); padding: .35rem 0; }
+  .stack th[scope="row"], .stack td.text { grid-column: 1 / -1; }
+  .stack th, .stack td { border: 0; padding: .1rem 0; text-align: left; white-space: normal; overflow-wrap: anywhere; }
+  .stack td[data-label]::before { content: attr(data-label); display: block; color: var(--muted); font-size: .8rem; }
+  .compact tr { grid-template-columns: repeat(auto-fill, minmax(4.2rem, 1fr)); }
+  .compact td[data-label]::before { display: inline; margin-right: .3em; }
+}
 @media print {
   :root { --fg: #000; --muted: #333; --bg: #fff; --line: #999; --card: #fff; }
   body { max-width: none; }
@@ -353,7 +418,7 @@ details summary { cursor: pointer; color: var(--muted); }
 {{range .Sections}}{{$p := .P}}
 <section aria-labelledby="p-{{.Name}}">
 <h2 id="p-{{.Name}}">{{.Name}}</h2>
-<p class="sub">Range {{$p.Range.From}} to {{$p.Range.To}} ({{$p.Range.Days}} UTC days), compared with {{$p.Range.PreviousFrom}} to {{$p.Range.PreviousTo}}.{{if gt $p.MinInstalls 1}} Groups of fewer than {{$p.MinInstalls}} installs are shown only as “fewer than {{$p.MinInstalls}}”.{{end}}</p>
+<p class="sub">{{span $p.Range.From $p.Range.To}} ({{$p.Range.Days}} UTC days), compared with the {{$p.Range.Days}} days before.{{if gt $p.MinInstalls 1}} Groups of fewer than {{$p.MinInstalls}} installs are shown only as “fewer than {{$p.MinInstalls}}”.{{end}}</p>
 <div class="cards">
 <div class="card"><b>{{$p.Active.Current}}</b>active in the range <span class="note">{{change $p.Active}}</span></div>
 <div class="card"><b>{{$p.New.Current}}</b>new in the range <span class="note">{{change $p.New}}</span></div>
@@ -363,83 +428,88 @@ details summary { cursor: pointer; color: var(--muted); }
 </div>
 
 <figure>
-<figcaption>Active and new installs per day</figcaption>
-<ul class="legend"><li><svg viewBox="0 0 14 10" aria-hidden="true"><rect width="14" height="10" class="s0"/></svg>active</li><li><svg viewBox="0 0 14 10" aria-hidden="true"><rect width="14" height="10" fill="url(#hatch)"/></svg>new (hatched, within the day's column)</li></ul>
-<svg viewBox="0 0 400 182" role="img" aria-label="Active and new installs per day, {{.Daily.First}} to {{.Daily.Last}}; the numbers are in the table below">
-<line class="baseline" x1="36" y1="160" x2="400" y2="160"/>
-<text class="axis" x="0" y="20">{{.Daily.Max}}</text><text class="axis" x="0" y="160">0</text>
+<figcaption>Installs per day</figcaption>
+<ul class="legend"><li><svg viewBox="0 0 14 10" aria-hidden="true"><rect width="14" height="10" class="s0"/></svg>active</li><li><svg viewBox="0 0 14 10" aria-hidden="true"><rect width="14" height="10" fill="url(#hatch)"/></svg>new, within the day's column</li></ul>
+<div class="axis"><span>{{.Daily.Max}}</span></div>
+<svg class="cols" viewBox="0 0 400 160" preserveAspectRatio="none" role="img" aria-label="Active and new installs per day, {{day .Daily.First}} to {{day .Daily.Last}}; the numbers are in the table below">
+<line class="baseline" x1="0" y1="160" x2="400" y2="160" vector-effect="non-scaling-stroke"/>
 {{range .Daily.Cols}}<g><title>{{.Title}}</title><rect class="s0" x="{{f1 .X}}" y="{{f1 .ActiveY}}" width="{{f1 .W}}" height="{{f1 .ActiveH}}"/>{{if .NewH}}<rect fill="url(#hatch)" x="{{f1 .X}}" y="{{f1 .NewY}}" width="{{f1 .W}}" height="{{f1 .NewH}}"/>{{end}}</g>
-{{end}}<text class="axis" x="36" y="178">{{.Daily.First}}</text><text class="axis" x="400" y="178" text-anchor="end">{{.Daily.Last}}</text>
-</svg>
+{{end}}</svg>
+<div class="axis"><span>{{day .Daily.First}}</span><span>{{day .Daily.Last}}</span></div>
 <details><summary>Table: installs per day</summary>
-<div class="scroll"><table><caption>Active and new installs per UTC day</caption>
-<thead><tr><th scope="col">Day</th><th scope="col">Active</th><th scope="col">New</th></tr></thead>
-<tbody>{{range $p.Daily}}<tr><th scope="row">{{.Date}}</th><td>{{count .Active}}</td><td>{{count .New}}</td></tr>{{end}}</tbody>
+<div class="stack"><table>
+<thead><tr><th scope="col">Day (UTC)</th><th scope="col">Active</th><th scope="col">New</th></tr></thead>
+<tbody>{{range $p.Daily}}<tr><th scope="row">{{.Date}}</th><td data-label="Active">{{count .Active}}</td><td data-label="New">{{count .New}}</td></tr>{{end}}</tbody>
 </table></div></details>
 </figure>
 
 <figure>
-<figcaption>Version adoption: active installs per day by version</figcaption>
+<figcaption>Version adoption</figcaption>
+<p class="note">Installs active each day, by the version of their latest event that day.</p>
 <ul class="legend">{{range $i, $s := .Adoption.Series}}<li><svg viewBox="0 0 14 10" aria-hidden="true">{{if eq $i 0}}<rect width="14" height="10" class="s0"/>{{else}}<rect width="14" height="10" fill="url(#pat{{$i}})"/>{{end}}</svg>{{$s}}</li>{{end}}</ul>
-<svg viewBox="0 0 400 182" role="img" aria-label="Version adoption per day, stacked; the numbers are in the table below">
-<line class="baseline" x1="36" y1="160" x2="400" y2="160"/>
-<text class="axis" x="0" y="20">{{.Adoption.Max}}</text><text class="axis" x="0" y="160">0</text>
+<div class="axis"><span>{{.Adoption.Max}}</span></div>
+<svg class="cols" viewBox="0 0 400 160" preserveAspectRatio="none" role="img" aria-label="Version adoption per day, stacked; the numbers are in the table below">
+<line class="baseline" x1="0" y1="160" x2="400" y2="160" vector-effect="non-scaling-stroke"/>
 {{range .Adoption.Cols}}<g><title>{{.Title}}</title>{{range .Segs}}<rect {{if eq .Series 0}}class="s0"{{else}}fill="url(#pat{{.Series}})"{{end}} x="{{f1 .X}}" y="{{f1 .Y}}" width="{{f1 .W}}" height="{{f1 .H}}"/>{{end}}</g>
-{{end}}<text class="axis" x="36" y="178">{{.Adoption.First}}</text><text class="axis" x="400" y="178" text-anchor="end">{{.Adoption.Last}}</text>
-</svg>
+{{end}}</svg>
+<div class="axis"><span>{{day .Adoption.First}}</span><span>{{day .Adoption.Last}}</span></div>
 <details><summary>Table: installs per day by version</summary>
-<div class="scroll"><table><caption>Active installs per UTC day by the version of their latest event that day</caption>
-<thead><tr><th scope="col">Day</th>{{range .Adoption.Series}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Adoption.Rows}}<tr><th scope="row">{{.Date}}</th>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+<div class="stack"><table>
+<thead><tr><th scope="col">Day (UTC)</th>{{range .Adoption.Series}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Adoption.Rows}}<tr><th scope="row">{{.Date}}</th>{{range .Cells}}<td data-label="{{.Series}}">{{.Value}}</td>{{end}}</tr>{{end}}</tbody>
 </table></div></details>
 </figure>
 
 <figure>
 <figcaption>Funnel</figcaption>
-<p class="note">{{.Sentence}}</p>
 {{template "bars" .Funnel}}
-<div class="scroll"><table><caption>Funnel steps</caption>
+<p class="note">Counted among the {{$p.New.Current}} installs first seen in the range{{if ne $p.New.Current $p.Active.Current}}, not all {{$p.Active.Current}} active{{end}}.</p>
+<div class="stack"><table>
 <thead><tr><th scope="col">Step</th><th scope="col">Installs</th><th scope="col">Conversion</th><th scope="col">Step conversion</th><th scope="col">Median time from previous</th></tr></thead>
-<tbody>{{range $p.Funnel}}<tr><th scope="row">{{.Milestone}}</th><td>{{count .Installs}}</td><td>{{pct .Conversion}}</td><td>{{pct .StepConversion}}</td><td>{{dur .MedianSeconds}}</td></tr>{{end}}</tbody>
+<tbody>{{range $p.Funnel}}<tr><th scope="row">{{.Milestone}}</th><td data-label="Installs">{{count .Installs}}</td><td data-label="Conversion">{{pct .Conversion}}</td><td data-label="Step conversion">{{pct .StepConversion}}</td><td data-label="Median time from previous">{{dur .MedianSeconds}}</td></tr>{{end}}</tbody>
 </table></div>
+<details><summary>How the funnel is counted</summary><p class="note">{{.Sentence}}</p></details>
 </figure>
 
 <figure>
 <figcaption>Retention by weekly cohort</figcaption>
-<p class="note">Of the installs first seen in a week (starting Monday, UTC), the share with any event in each following week; “-” for a week not over yet.</p>
-<div class="scroll"><table><caption>Retention: share of each cohort active in weeks 1 to 8 after it</caption>
+<p class="note">Of the installs first seen in a week (from Monday, UTC), the share active in week 1 to 8 after it; “-” for a week not over yet.</p>
+<div class="stack compact"><table>
 <thead><tr><th scope="col">Cohort week</th><th scope="col">Installs</th><th scope="col">W1</th><th scope="col">W2</th><th scope="col">W3</th><th scope="col">W4</th><th scope="col">W5</th><th scope="col">W6</th><th scope="col">W7</th><th scope="col">W8</th></tr></thead>
-<tbody>{{range $p.Retention}}<tr><th scope="row">{{.Week}}</th><td>{{count .Installs}}</td>{{range .Active}}<td>{{share .}}</td>{{end}}</tr>{{end}}</tbody>
+<tbody>{{range $p.Retention}}<tr><th scope="row">{{.Week}}</th><td data-label="Installs">{{count .Installs}}</td>{{range $i, $s := .Active}}<td data-label="W{{inc $i}}">{{share $s}}</td>{{end}}</tr>{{end}}</tbody>
 </table></div>
 </figure>
 
-{{template "figure" (dict "Title" "Versions (installs of the last 30 days, by their latest version)" "Chart" .Versions "Counts" $p.Versions)}}
-{{template "figure" (dict "Title" "Platforms (OS / architecture)" "Chart" .Platforms "Counts" $p.Platforms)}}
-{{template "figure" (dict "Title" "Go runtime versions" "Chart" .Runtimes "Counts" $p.Runtimes)}}
+{{template "figure" (dict "Title" "Versions" "Key" "Version" "Note" "Installs active in the last 30 days, by their latest version." "Chart" .Versions "Counts" $p.Versions)}}
+{{template "figure" (dict "Title" "Platforms" "Key" "OS / architecture" "Note" "Operating system and architecture, last 30 days." "Chart" .Platforms "Counts" $p.Platforms)}}
+{{template "figure" (dict "Title" "Go runtime versions" "Key" "Go version" "Note" "" "Chart" .Runtimes "Counts" $p.Runtimes)}}
 
 <h3>Live servers by version</h3>
-<div class="scroll"><table><caption>Server sessions whose last heartbeat is at most twice their interval old</caption>
+<p class="note">Server sessions whose last heartbeat is at most twice their interval old.</p>
+<div class="stack"><table>
 <thead><tr><th scope="col">Version</th><th scope="col">Live sessions</th><th scope="col">Median uptime</th></tr></thead>
-<tbody>{{range $p.Servers}}<tr><th scope="row">{{.Version}}</th><td>{{count .Live}}</td><td>{{dur .MedianUptimeSeconds}}</td></tr>{{else}}<tr><td colspan="3" class="text">No live servers.</td></tr>{{end}}</tbody>
+<tbody>{{range $p.Servers}}<tr><th scope="row">{{.Version}}</th><td data-label="Live sessions">{{count .Live}}</td><td data-label="Median uptime">{{dur .MedianUptimeSeconds}}</td></tr>{{else}}<tr><td colspan="3" class="text">No live servers.</td></tr>{{end}}</tbody>
 </table></div>
 
 <h3>Error reports</h3>
-<div class="scroll"><table><caption>Error reports in the range, by exception type and message</caption>
+<p class="note">Reports sent in the range, by exception type and message.</p>
+<div class="stack"><table>
 <thead><tr><th scope="col">Type and message</th><th scope="col">Installs</th><th scope="col">Reports</th><th scope="col">Versions (installs)</th></tr></thead>
-<tbody>{{range $p.Errors}}<tr><td class="text"><code>{{.Type}}</code>: {{.Message}}</td><td>{{count .Installs}}</td><td>{{count .Reports}}</td><td class="text">{{range $v, $c := .Versions}}{{$v}} ({{count $c}}) {{end}}</td></tr>{{else}}<tr><td colspan="4" class="text">No error reports.</td></tr>{{end}}</tbody>
+<tbody>{{range $p.Errors}}<tr><td class="text"><code>{{.Type}}</code>: {{.Message}}</td><td data-label="Installs">{{count .Installs}}</td><td data-label="Reports">{{count .Reports}}</td><td class="text" data-label="Versions (installs)">{{countList .Versions}}</td></tr>{{else}}<tr><td colspan="4" class="text">No error reports.</td></tr>{{end}}</tbody>
 </table></div>
 </section>
 {{end}}{{if not .Sections}}<p>No Waymark events found.</p>{{end}}
 </body>
 </html>
-{{define "bars"}}{{if .Rows}}<svg viewBox="0 0 400 {{.Height}}" role="img" aria-label="Bar chart; the numbers are in the table">
-{{range .Rows}}<text x="0" y="{{.TextY}}">{{.Label}}</text><rect class="bar" x="120" y="{{.Y}}" width="{{f1 .Width}}" height="18"/><text x="{{f1 .NoteX}}" y="{{.TextY}}">{{.Note}}</text>
-{{end}}</svg>{{else}}<p class="note">No data.</p>{{end}}{{end}}
+{{define "bars"}}{{if .Rows}}<div class="bars" aria-hidden="true">
+{{range .Rows}}<div class="brow"><span class="blabel">{{.Label}}</span><span class="btrack"><span class="bfill" style="width: {{f1 .Width}}%"></span></span><span class="bnote">{{.Note}}</span></div>
+{{end}}</div>{{else}}<p class="note">No data.</p>{{end}}{{end}}
 {{define "figure"}}<figure>
 <figcaption>{{.Title}}</figcaption>
+{{if .Note}}<p class="note">{{.Note}}</p>{{end}}
 {{template "bars" .Chart}}
-<div class="scroll"><table><caption>{{.Title}}</caption>
-<thead><tr><th scope="col">Value</th><th scope="col">Installs</th></tr></thead>
+<div><table>
+<thead><tr><th scope="col">{{.Key}}</th><th scope="col">Installs</th></tr></thead>
 <tbody>{{range $k, $c := .Counts}}<tr><th scope="row">{{$k}}</th><td>{{count $c}}</td></tr>{{else}}<tr><td colspan="2" class="text">No data.</td></tr>{{end}}</tbody>
 </table></div>
 </figure>{{end}}`

@@ -43,7 +43,7 @@ type Product struct {
 	// of their latest event that day.
 	VersionAdoption []DayVersions `json:"version_adoption"`
 	// Retention has one row per cohort week (Monday, UTC) starting in the range or the
-	// previous period.
+	// previous period in which at least one install was first seen.
 	Retention []Cohort `json:"retention"`
 	// Platforms ("os/arch") and Runtimes count installs of the last 30 days, like versions.
 	Platforms map[string]Count `json:"platforms"`

@@ -1,0 +1,70 @@
+package sdk
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStatusTextSpeaksPlainly: after a refused upload the text gives the
+// error in plain words, with the next try in the reader's zone and relative
+// to now, and no exporter prefix, request line or "1 failures"; --json keeps
+// the raw error (the Status value is not changed by printing it).
+func TestStatusTextSpeaksPlainly(t *testing.T) {
+	raw := `exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`
+	zone := time.FixedZone("CET", 3600)
+	now := time.Date(2026, 12, 7, 23, 39, 0, 0, zone)
+	next := "2026-12-07T22:48:00Z"
+	st := Status{
+		Product: "acme", Mode: "on", Reason: "no opt-out found", Rule: "default", Pending: 1, PendingMetrics: 1,
+		Delivery:  &DeliveryView{Failures: 1, LastError: &raw, NextAttempt: &next},
+		LastError: &raw, OptOut: []string{"ACME_TELEMETRY=off"},
+	}
+	var b strings.Builder
+	writeStatus(&b, st, now, false)
+	text := b.String()
+	for _, bad := range []string{"exporter:", `Post "`, "1 failures", "2026-12-07T"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("status text holds %q:\n%s", bad, text)
+		}
+	}
+	for _, want := range []string{
+		"last error:      could not reach 127.0.0.1:4318: connection refused; the next run will try again after 23:48 CET (in 9 minutes)",
+		"pending events:  1, plus 1 batch of metric counts; \"acme telemetry show\" lists them",
+		"delivered:       0 events so far",
+		"To opt out: ACME_TELEMETRY=off.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status text lacks %q:\n%s", want, text)
+		}
+	}
+	if *st.LastError != raw {
+		t.Errorf("printing changed the raw error to %q", *st.LastError)
+	}
+	st.Delivery.Failures = 3
+	b.Reset()
+	writeStatus(&b, st, now, false)
+	if !strings.Contains(b.String(), "connection refused (3 times in a row); the next run") {
+		t.Errorf("three failures:\n%s", b.String())
+	}
+}
+
+// TestStatusOffSaysHowToTurnItBackOn: when off, the last line says what
+// turns telemetry on again for the rule that decided, never how to opt out.
+func TestStatusOffSaysHowToTurnItBackOn(t *testing.T) {
+	for rule, want := range map[string]string{
+		"saved":        "To turn it back on: acme telemetry enable",
+		"saved_all":    "To turn it back on: acme telemetry enable",
+		"do_not_track": "unset DO_NOT_TRACK",
+		"product_env":  "unset ACME_TELEMETRY or set it to on",
+		"ci":           "ACME_TELEMETRY=on turns it on there",
+		"policy":       "administrator",
+		"run_flag":     "acme itself turned it off",
+	} {
+		var b strings.Builder
+		writeStatus(&b, Status{Product: "acme", Mode: "off", Rule: rule, OptOut: []string{"x"}}, time.Now(), false)
+		if text := b.String(); strings.Contains(text, "To opt out") || !strings.Contains(text, want) {
+			t.Errorf("rule %s: want %q and no \"To opt out\":\n%s", rule, want, text)
+		}
+	}
+}
