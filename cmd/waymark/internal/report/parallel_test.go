@@ -125,3 +125,34 @@ func TestDuplicatesFromRetriesCountOnce(t *testing.T) {
 		}
 	}
 }
+
+// FuzzChunkedRead: whatever a file holds (damage, torn lines, blank lines, no final newline),
+// reading it in pieces of a few bytes on several workers finds what one worker reading it whole
+// finds: aggregates, warnings and counts.
+func FuzzChunkedRead(f *testing.F) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "store", "logs.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	damaged, err := os.ReadFile(filepath.Join("..", "..", "testdata", "store", "damaged.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, uint16(7))
+	f.Add(append(b[:len(b)/2:len(b)/2], b...), uint16(100))
+	f.Add(damaged, uint16(1))
+	f.Add([]byte("\n\n"+line(ids(3, 0), "")+"\n"+line(ids(2, 9), "")[:40]), uint16(3))
+	q := Query{Now: simNow, RangeDays: 30}
+	f.Fuzz(func(t *testing.T, content []byte, piece uint16) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "logs.jsonl"), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want, wantWarn, wantSt := readWith(t, q, 1, 1<<40, dir)
+		got, gotWarn, gotSt := readWith(t, q, 3, int64(piece%512)+1, dir)
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotWarn, wantWarn) || gotSt != wantSt {
+			t.Fatalf("pieces of %d bytes: %d products, warnings %q, stats %+v; whole: %d, %q, %+v",
+				piece%512+1, len(got), gotWarn, gotSt, len(want), wantWarn, wantSt)
+		}
+	})
+}
