@@ -259,7 +259,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/1e6) 
 func summarize(q string) string {
 	q = regexp.MustCompile(`_time:[\[(][^\])]*[\])]`).ReplaceAllString(q, "_time:…")
 	q = regexp.MustCompile(`\s+`).ReplaceAllString(q, " ")
-	q = strings.TrimPrefix(q, `event_name:in("waymark.milestone", "waymark.usage", "waymark.heartbeat", "waymark.error_report") `)
+	q = regexp.MustCompile(`^event_name:in\([^)]*\) `).ReplaceAllString(q, "")
 	if len(q) > 150 {
 		q = q[:150] + "…"
 	}
