@@ -460,7 +460,7 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 	}
 	var firsts, gaps, stats []string
 	for i, m := range steps {
-		firsts = append(firsts, fmt.Sprintf(`min(_time) if (event_name:="waymark.milestone" milestone.name:=%s) as t%d`, strconv.Quote(m), i))
+		firsts = append(firsts, fmt.Sprintf(`min(_time) if (%s) as t%d`, milestoneIs(m), i))
 		if i == 0 {
 			stats = append(stats, "count() if (t0:*) as n0")
 			continue
