@@ -156,6 +156,24 @@ func (f *frontDoor) post(t *testing.T, src, path string, body []byte) string {
 	return code
 }
 
+// postHeaders sends body as OTLP/JSON to /v1/logs from the client address src and returns the
+// HTTP status and the answer's Retry-After header.
+func (f *frontDoor) postHeaders(t *testing.T, src string, body []byte) (code, retryAfter string) {
+	t.Helper()
+	headers := filepath.Join(t.TempDir(), "headers")
+	code, _ = curlPost(t, f.URL+"/v1/logs", "application/json", body, "--interface", src, "--cacert", f.CACert, "-D", headers)
+	h, err := os.ReadFile(headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(h), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Retry-After") {
+			retryAfter = strings.TrimSpace(v)
+		}
+	}
+	return code, retryAfter
+}
+
 // postAll sends each body as one OTLP/JSON request from the client address src, in order, from
 // a single curl process (so as fast as the connection allows), and returns the statuses.
 func (f *frontDoor) postAll(t *testing.T, src, path string, bodies [][]byte) []string {
@@ -296,6 +314,30 @@ func TestFrontDoor(t *testing.T) {
 		big := append(body[:len(body)-1:len(body)-1], []byte(`,"padding":"`+strings.Repeat("x", 300<<10)+`"}`)...)
 		if code := f.post(t, "127.0.0.4", "/v1/logs", big); code != "413" {
 			t.Errorf("300 KiB body: %s, want 413", code)
+		}
+	})
+
+	t.Run("refusals say when to come back", func(t *testing.T) {
+		// A client over its limit: 429 with Retry-After.
+		var bodies [][]byte
+		for range 40 {
+			_, body := usageRequest(t)
+			bodies = append(bodies, body)
+		}
+		const limited = "127.0.0.5"
+		f.postAll(t, limited, "/v1/logs", bodies)
+		_, body := usageRequest(t)
+		if code, ra := f.postHeaders(t, limited, body); code != "429" || ra != "60" {
+			t.Errorf("client over its limit: %s with Retry-After %q, want 429 with 60", code, ra)
+		}
+		// An accepted request carries none.
+		if code, ra := f.postHeaders(t, "127.0.0.6", body); code != "200" || ra != "" {
+			t.Errorf("accepted request: %s with Retry-After %q, want 200 with none", code, ra)
+		}
+		// The collector down: 503 with Retry-After, never a bare 502.
+		c.stop(t, 10*time.Second)
+		if code, ra := f.postHeaders(t, "127.0.0.7", body); code != "503" || ra != "300" {
+			t.Errorf("collector down: %s with Retry-After %q, want 503 with 300", code, ra)
 		}
 	})
 

@@ -192,6 +192,8 @@ func hostileLogs(now time.Time) []hostileCase {
 		"exception.type":       func() *logspb.LogRecord { return errorReport(now, "boom") },
 		"exception.message":    func() *logspb.LogRecord { return errorReport(now, "boom") },
 		"exception.stacktrace": func() *logspb.LogRecord { return errorReport(now, "boom") },
+		"agent.name":           usage,
+		"waymark.sample_rate":  usage,
 	}
 	for key, event := range events {
 		for kind, v := range badValues("rec-"+key, true) {
@@ -206,6 +208,28 @@ func hostileLogs(now time.Time) []hostileCase {
 			})
 		}
 	}
+	// Per-run attributes outside their closed set or range, and attributes on the erasure
+	// request, which carries event.id only: a bad value drops the record, an extra is stripped.
+	double := func(f float64) *commonpb.AnyValue {
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_DoubleValue{DoubleValue: f}}
+	}
+	for name, v := range map[string]*commonpb.AnyValue{
+		"agent.name unknown agent": str("devin"), "agent.name upper case": str("CLAUDE_CODE"),
+		"waymark.sample_rate zero": double(0), "waymark.sample_rate above one": double(1.5),
+		"waymark.sample_rate negative": double(-0.25), "waymark.sample_rate as text": str("0.25"),
+	} {
+		key, _, _ := strings.Cut(name, " ")
+		add("record "+name, 1, false, func(in otlpgen.Install) *logspb.LogsData {
+			r := usage()
+			replaceAttr(&r.Attributes, key, v)
+			return otlpgen.Logs(in, r)
+		})
+	}
+	add("erasure extras", 0, false, func(in otlpgen.Install) *logspb.LogsData {
+		r := otlpgen.Event("waymark.erasure", now)
+		r.Attributes = append(r.Attributes, otlpgen.Str("agent.name", "claude_code"), otlpgen.Str(cn("erasure-key"), cn("erasure-val")))
+		return otlpgen.Logs(in, r)
+	})
 	// Heartbeats that would keep a session live: a huge interval, a negative uptime, a
 	// session id that is no UUID, no session id, a record from the future.
 	for name, build := range map[string]func(in *otlpgen.Install) *logspb.LogRecord{
@@ -390,6 +414,45 @@ func hostileMetrics(now time.Time) []hostileCase {
 	add("from the future", 1, func(in otlpgen.Install) *metricspb.MetricsData {
 		md := counts(in, canary+"-future")
 		point(md).TimeUnixNano = uint64(now.Add(30 * 24 * time.Hour).UnixNano())
+		return md
+	})
+	// One name in three types in one scope: the rebuild merges metrics of equal name and
+	// type only, and the checks run before it, so only the delta monotonic sum is stored.
+	add("one name in three types", 2, func(in otlpgen.Install) *metricspb.MetricsData {
+		md := counts(in, "first_run")
+		gauge := counts(in, canary+"-gauge-twin")
+		m := metric(gauge)
+		m.Data = &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: m.GetSum().DataPoints}}
+		cumulative := counts(in, canary+"-cumulative-twin")
+		metric(cumulative).GetSum().AggregationTemporality = metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE
+		sm := md.ResourceMetrics[0].ScopeMetrics[0]
+		sm.Metrics = append(sm.Metrics, m, metric(cumulative))
+		return md
+	})
+	// Exemplars and attributes on the uptime gauge's point are removed like a sum's.
+	add("exemplar on the uptime gauge", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, time.Minute)
+		dp := md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0]
+		dp.Attributes = []*commonpb.KeyValue{otlpgen.Str(cn("gauge-key"), cn("gauge-val"))}
+		dp.Exemplars = []*metricspb.Exemplar{{
+			FilteredAttributes: []*commonpb.KeyValue{otlpgen.Str(cn("gex-key"), cn("gex-val"))},
+			TimeUnixNano:       uint64(now.UnixNano()), Value: &metricspb.Exemplar_AsDouble{AsDouble: 1}, SpanId: canaryID[:8], TraceId: canaryID,
+		}}
+		return md
+	})
+	// The uptime as an integer, or with no value at all: both read as 0.0 to the checks,
+	// which cannot see a value's type; it is stored as the double the schema names.
+	add("uptime as an integer", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = &metricspb.NumberDataPoint_AsInt{AsInt: 0}
+		return md
+	})
+	add("uptime without a value", 0, func(in otlpgen.Install) *metricspb.MetricsData {
+		in.Session = otlpgen.UUID()
+		md := otlpgen.ServerMetrics(in, now.Add(-time.Minute), now, 1, 0)
+		md.ResourceMetrics[0].ScopeMetrics[0].Metrics[1].GetGauge().DataPoints[0].Value = nil
 		return md
 	})
 	add("uptime out of range", 2, func(in otlpgen.Install) *metricspb.MetricsData {

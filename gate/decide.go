@@ -39,11 +39,12 @@ type Input struct {
 	// choice with `<product> telemetry enable`.
 	RequireConsent bool
 
-	// Policy, if set, returns the machine policy an administrator wrote: the
-	// raw content of the first policy file found and its path, or "" and ""
-	// when there is none. An error (a file that exists but cannot be read)
-	// turns telemetry off, as does content other than "off" or "local".
-	Policy func() (content, file string, err error)
+	// Policy, if set, returns the machine policies administrators wrote:
+	// one PolicyFile for each policy file that exists (the product's own and
+	// the one for every Waymark tool), none when there is none. The most
+	// restrictive wins: a file that cannot be read, or holds anything but
+	// "off" or "local", counts as off, and off outranks local.
+	Policy func() []PolicyFile
 
 	// SavedMode, if set, returns the raw content of the mode file, or ""
 	// when there is none. Decide calls it only when no earlier rule
@@ -56,6 +57,13 @@ type Input struct {
 	// Waymark tools (`telemetry disable --all`), or "" when there is none. The
 	// product's own saved choice outranks it.
 	SharedMode func() (string, error)
+
+	// SharedDirUnsafe, if set, returns why the folder holding the choice
+	// saved for all Waymark tools must not be trusted (writable by group or
+	// others, another user's, a symlink), or nil. Decide calls it only when
+	// the product has no saved choice of its own; an error means off (rule
+	// "saved_all_unsafe"), since a choice of "off" may be hidden there.
+	SharedDirUnsafe func() error
 
 	// The checks below can only turn telemetry off, and only when the rules
 	// above chose on, local or debug: an opt-out always names itself first.
@@ -84,6 +92,17 @@ type Input struct {
 	Prepare func() error
 }
 
+// PolicyFile is one machine policy file that exists: its path and raw
+// content, or the error that kept it from being read.
+type PolicyFile struct {
+	// Path is where the file is, for the reason a person reads.
+	Path string
+	// Content is the file's raw content when Err is nil.
+	Content string
+	// Err is why the file could not be read; it means off.
+	Err error
+}
+
 // Decision is the outcome of Decide: the mode and why.
 type Decision struct {
 	// Mode is what telemetry does in this process.
@@ -102,9 +121,21 @@ type Decision struct {
 	// rule decided, because the first-run notice must never show in CI.
 	CI string
 
+	// Agent names the AI coding agent that made this run (one of the
+	// closed set of agent.name values, see DetectAgent), and is "" for a
+	// run of a person or a script. Agents are real use: it changes no mode,
+	// but an agent run never waits for input. AgentEvidence names the
+	// variable that gave the agent away.
+	Agent, AgentEvidence string
+
 	// Warnings lists settings that were not understood and did not decide,
-	// such as a garbage mode file, for `telemetry status` to show.
+	// such as a garbage <PREFIX>_TELEMETRY value under an opt-out, for
+	// `telemetry status` to show.
 	Warnings []string
+
+	// PolicyFile is the machine policy file that decided (Rule "policy"),
+	// or "".
+	PolicyFile string
 }
 
 // The stable rule identifiers of Decision.Rule.
@@ -117,6 +148,9 @@ const (
 	ruleCI                = "ci"
 	ruleSaved             = "saved"
 	ruleSavedAll          = "saved_all"
+	ruleSavedInvalid      = "saved_invalid"
+	ruleSavedAllInvalid   = "saved_all_invalid"
+	ruleSavedAllUnsafe    = "saved_all_unsafe"
 	rulePolicy            = "policy"
 	ruleConsentRequired   = "consent_required"
 	ruleDefault           = "default"
@@ -152,16 +186,17 @@ func (d Decision) Policy() bool { return d.Rule == rulePolicy }
 // and returns the first that matches:
 //
 //  1. in.ConfigErr, then in.Disabled (naming in.DisabledBy if set) → off.
-//  2. The machine policy (in.Policy): off → off; local → local, unless a
-//     rule below turns telemetry off; unreadable or anything else → off.
+//  2. The machine policies (in.Policy), the most restrictive winning: off →
+//     off; local → local, unless a rule below turns telemetry off;
+//     unreadable or anything else → off.
 //  3. DO_NOT_TRACK set to anything but "", "0" or "false" → off.
 //  4. <PREFIX>_TELEMETRY: off, 0, false or disabled → off; local → local;
 //     debug → debug; on, 1 or true → on; anything else → off, with rule
 //     "product_env_invalid". An empty value counts as unset.
 //  5. Any of in.OptOutEnv set to a non-empty value → off.
 //  6. A CI environment (see DetectCI) → off.
-//  7. The product's saved choice, then the one saved for all Waymark tools:
-//     on, off or local.
+//  7. The product's saved choice, then the one saved for all Waymark tools
+//     (off when its folder is unsafe): on, off or local; anything else → off.
 //  8. in.RequireConsent → off; otherwise on.
 //
 // A mode other than off then goes through the checks that can only turn it
@@ -222,6 +257,7 @@ func choose(in Input) Decision {
 	var d Decision
 	ciName, ciEvidence, isCI := detectCI(lookup)
 	d.CI = ciName
+	d.Agent, d.AgentEvidence, _ = detectAgent(lookup)
 
 	prodVar := EnvPrefix(in.Product) + "_TELEMETRY"
 	prodRaw, _ := lookup(prodVar)
@@ -249,28 +285,21 @@ func choose(in Input) Decision {
 		return decide(Off, ruleConfigDisabled, "the program turned telemetry off (Config.Disabled)")
 	}
 	if in.Policy != nil {
-		raw, file, err := in.Policy()
-		if err != nil {
-			return decide(Off, rulePolicy, "the machine policy "+file+" could not be read ("+err.Error()+"); telemetry is off")
-		}
-		if file != "" {
-			switch strings.ToLower(strings.TrimSpace(raw)) {
-			case "local":
-				// A ceiling, not a floor: a user's opt-out below still
-				// turns telemetry off; anything else becomes local.
-				in.Policy = nil
-				rest := choose(in)
-				if rest.Mode == Off {
-					return rest
-				}
-				d.Warnings = rest.Warnings
-				return decide(Local, rulePolicy, "the machine policy "+file+" says local")
-			case "off":
-				return decide(Off, rulePolicy, "the machine policy "+file+" says off")
-			default:
-				return decide(Off, rulePolicy, "the machine policy "+file+" holds "+quoteValue(raw)+
-					", which is not off or local; telemetry is off")
+		if pf, local, ok := strictestPolicy(in.Policy()); ok {
+			d.PolicyFile = pf.Path
+			if !local {
+				return decide(Off, rulePolicy, policyReason(pf))
 			}
+			// A ceiling, not a floor: a user's opt-out below still turns
+			// telemetry off; anything else becomes local.
+			in.Policy = nil
+			rest := choose(in)
+			if rest.Mode == Off {
+				rest.PolicyFile = pf.Path
+				return rest
+			}
+			d.Warnings = rest.Warnings
+			return decide(Local, rulePolicy, policyReason(pf))
 		}
 	}
 	if v, _ := lookup("DO_NOT_TRACK"); doNotTrack(v) {
@@ -304,27 +333,37 @@ func choose(in Input) Decision {
 			return decide(Off, ruleSaved, "the saved choice could not be read ("+err.Error()+"); telemetry is off")
 		}
 		if strings.TrimSpace(raw) != "" {
-			if m, ok := ParseSavedMode(raw); ok {
-				return decide(m, ruleSaved, "saved choice "+strconv.Quote(m.String())+
-					" ("+in.Product+" telemetry "+savedCommand(m)+")")
+			m, ok := ParseSavedMode(raw)
+			if !ok {
+				// Fail closed: the user may have meant off ("offf", or "off"
+				// behind a byte-order mark).
+				return decide(Off, ruleSavedInvalid, "the saved choice "+quoteValue(raw)+
+					" was not understood (want on, off or local); telemetry is off")
 			}
-			d.Warnings = append(d.Warnings, "saved choice "+quoteValue(raw)+
-				" was not understood (want on, off or local); ignored")
+			return decide(m, ruleSaved, "saved choice "+strconv.Quote(m.String())+
+				" ("+in.Product+" telemetry "+savedCommand(m)+")")
 		}
 	}
 
+	if in.SharedDirUnsafe != nil {
+		if err := in.SharedDirUnsafe(); err != nil {
+			return decide(Off, ruleSavedAllUnsafe, "the folder of the choice saved for all Waymark tools cannot be trusted ("+
+				err.Error()+"); telemetry is off")
+		}
+	}
 	if in.SharedMode != nil {
 		raw, err := in.SharedMode()
 		if err != nil {
 			return decide(Off, ruleSavedAll, "the choice saved for all Waymark tools could not be read ("+err.Error()+"); telemetry is off")
 		}
 		if strings.TrimSpace(raw) != "" {
-			if m, ok := ParseSavedMode(raw); ok {
-				return decide(m, ruleSavedAll, "choice "+strconv.Quote(m.String())+" saved for all Waymark tools ("+
-					in.Product+" telemetry "+savedCommand(m)+" --all)")
+			m, ok := ParseSavedMode(raw)
+			if !ok {
+				return decide(Off, ruleSavedAllInvalid, "the choice saved for all Waymark tools "+quoteValue(raw)+
+					" was not understood (want on, off or local); telemetry is off")
 			}
-			d.Warnings = append(d.Warnings, "choice saved for all Waymark tools "+quoteValue(raw)+
-				" was not understood (want on, off or local); ignored")
+			return decide(m, ruleSavedAll, "choice "+strconv.Quote(m.String())+" saved for all Waymark tools ("+
+				in.Product+" telemetry "+savedCommand(m)+" --all)")
 		}
 	}
 
@@ -333,6 +372,38 @@ func choose(in Input) Decision {
 			in.Product+" telemetry enable\" to turn it on")
 	}
 	return decide(On, ruleDefault, "no opt-out found; telemetry is on by default")
+}
+
+// strictestPolicy picks the policy that decides among those found: the
+// first that means off (unreadable, "off" or anything but "local"), else the
+// first "local". ok is false when no file was found.
+func strictestPolicy(files []PolicyFile) (pf PolicyFile, local, ok bool) {
+	for _, f := range files {
+		if f.Err == nil && policyWord(f.Content) == "local" {
+			if !ok {
+				pf, local, ok = f, true, true
+			}
+			continue
+		}
+		return f, false, true
+	}
+	return pf, local, ok
+}
+
+// policyWord is a policy file's content as compared: trimmed, lower case.
+func policyWord(raw string) string { return strings.ToLower(strings.TrimSpace(raw)) }
+
+// policyReason says what policy file pf holds and what it means.
+func policyReason(pf PolicyFile) string {
+	switch {
+	case pf.Err != nil:
+		return "the machine policy " + pf.Path + " could not be read (" + pf.Err.Error() + "); telemetry is off"
+	case policyWord(pf.Content) == "local":
+		return "the machine policy " + pf.Path + " says local"
+	case policyWord(pf.Content) == "off":
+		return "the machine policy " + pf.Path + " says off"
+	}
+	return "the machine policy " + pf.Path + " holds " + quoteValue(pf.Content) + ", which is not off or local; telemetry is off"
 }
 
 // EnvPrefix returns the prefix of a product's environment variables: the

@@ -10,6 +10,7 @@ import (
 var knownRules = []string{
 	ruleConfigDisabled, ruleDoNotTrack, ruleProductEnv, ruleProductEnvInvalid,
 	ruleOptOutEnv, ruleCI, ruleSaved, ruleConsentRequired, ruleDefault,
+	ruleSavedInvalid, ruleSavedAll, ruleSavedAllInvalid, ruleSavedAllUnsafe, rulePolicy,
 }
 
 // checkText asserts that a reason or warning is a single, bounded line of
@@ -170,22 +171,25 @@ func FuzzDetectCI(f *testing.F) {
 	})
 }
 
-// FuzzPolicy: whatever a policy file or the choice saved for all tools
-// holds, Decide never panics, a policy never turns telemetry on, and a
-// policy that is not exactly off or local means off.
+// FuzzPolicy: whatever the two policy files or the choice saved for all
+// tools hold, Decide never panics, a policy never turns telemetry on, a
+// policy that is not exactly off or local means off, and the most
+// restrictive of the two files wins.
 func FuzzPolicy(f *testing.F) {
 	for _, s := range []string{"off", "local", " LOCAL\n", "on", "", "\x1b[31m", "off\x00on", strings.Repeat("x", 300)} {
-		f.Add(s, "on", "on", false)
+		f.Add(s, "local", "on", "on", false)
+		f.Add("local", s, "on", "on", false)
 	}
-	f.Fuzz(func(t *testing.T, policy, shared, env string, unreadable bool) {
+	f.Fuzz(func(t *testing.T, product, waymark, shared, env string, unreadable bool) {
 		in := Input{
 			Product:   "acme",
 			LookupEnv: envOf(map[string]string{"ACME_TELEMETRY": env}),
-			Policy: func() (string, string, error) {
+			Policy: func() []PolicyFile {
+				first := PolicyFile{Path: "/etc/acme/telemetry-policy", Content: product}
 				if unreadable {
-					return "", "/etc/acme/telemetry-policy", errors.New("not a regular file")
+					first = PolicyFile{Path: first.Path, Err: errors.New("not a regular file")}
 				}
-				return policy, "/etc/acme/telemetry-policy", nil
+				return []PolicyFile{first, {Path: "/etc/waymark/telemetry-policy", Content: waymark}}
 			},
 			SharedMode: func() (string, error) { return shared, nil },
 		}
@@ -194,14 +198,53 @@ func FuzzPolicy(f *testing.F) {
 			t.Fatalf("empty rule or reason: %+v", d)
 		}
 		if d.Rule != rulePolicy && d.Mode != Off {
-			t.Fatalf("policy %q (unreadable %v) let rule %s decide %v", policy, unreadable, d.Rule, d.Mode)
+			t.Fatalf("policies %q, %q (unreadable %v) let rule %s decide %v", product, waymark, unreadable, d.Rule, d.Mode)
 		}
-		word := strings.ToLower(strings.TrimSpace(policy))
-		if (unreadable || word != "local") && d.Mode != Off {
-			t.Fatalf("policy %q (unreadable %v) gave %v, want off", policy, unreadable, d.Mode)
+		local := func(s string) bool { return strings.ToLower(strings.TrimSpace(s)) == "local" }
+		if (unreadable || !local(product) || !local(waymark)) && d.Mode != Off {
+			t.Fatalf("policies %q, %q (unreadable %v) gave %v, want off", product, waymark, unreadable, d.Mode)
 		}
 		if d.Mode == On || d.Mode == Debug {
 			t.Fatalf("a policy turned telemetry %v", d.Mode)
 		}
+	})
+}
+
+// FuzzSavedChoice: a saved choice, the product's or the one for all tools,
+// turns telemetry on only when it is exactly "on" after trimming white
+// space (in any letter case); anything else that is not empty means off.
+func FuzzSavedChoice(f *testing.F) {
+	for _, s := range []string{"on", "off", "local", "\ufeffoff", "off\x00", "offf", "on\x00", "\ufeffon", " on\n", "ON", "o n", "debug"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, shared bool) {
+		in := Input{Product: "acme", LookupEnv: envOf(nil)}
+		if shared {
+			in.SharedMode = func() (string, error) { return raw, nil }
+		} else {
+			in.SavedMode = func() (string, error) { return raw, nil }
+		}
+		d := Decide(in)
+		word := strings.ToLower(strings.TrimSpace(raw))
+		switch {
+		case word == "":
+			if d.Rule != ruleDefault {
+				t.Fatalf("empty choice %q: rule %s", raw, d.Rule)
+			}
+		case word == "on":
+			if d.Mode != On {
+				t.Fatalf("choice %q gave %v", raw, d.Mode)
+			}
+		case word == "local":
+			if d.Mode != Local {
+				t.Fatalf("choice %q gave %v", raw, d.Mode)
+			}
+		default:
+			if d.Mode != Off {
+				t.Fatalf("choice %q gave %v by %s, want off", raw, d.Mode, d.Rule)
+			}
+		}
+		checkText(t, "reason", d.Reason)
 	})
 }

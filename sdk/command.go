@@ -1,16 +1,20 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/safetext"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -27,6 +31,8 @@ import (
 //	enable [--all]   send anonymous telemetry (saved choice "on"); --all: for every Waymark tool
 //	disable [--all]  send nothing, and forget this machine: installation id,
 //	                 pending events, sent-event record and milestones are deleted
+//	disable --erase  the same, after asking the vendor to erase what this
+//	                 installation sent (when its id ever reached the collector)
 //	local [--all]    record events on this machine only, never send them
 //	reset            a new installation id; milestones start again
 //	help, -h, --help what each of these does, in a sentence or more each
@@ -43,6 +49,9 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg = cfg.withDefaults()
+	// Paths, saved files and error texts reach the terminal in what is
+	// printed: nothing of them may steer it.
+	stdout, stderr = safetext.Writer(stdout), safetext.Writer(stderr)
 	sub, flags, code := parseCommandArgs(args)
 	switch code {
 	case usageHelp:
@@ -52,7 +61,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		commandUsage(stderr, cfg.Product)
 		return 2
 	}
-	if flags.all && sub != "enable" && sub != "disable" && sub != "local" {
+	if flags.all && sub != "enable" && sub != "disable" && sub != "local" || flags.erase && (sub != "disable" || flags.all) {
 		commandUsage(stderr, cfg.Product)
 		return 2
 	}
@@ -71,6 +80,9 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		c.cmdStatus(stdout, flags.json)
 		return 0
 	case "enable", "disable", "local":
+		if flags.erase {
+			return c.cmdErase(stdout, stderr)
+		}
 		if flags.all {
 			return c.cmdSetSharedMode(sub, stdout, stderr)
 		}
@@ -95,6 +107,8 @@ const (
 type commandFlags struct {
 	json bool // --json: machine-readable output
 	all  bool // --all: the choice for every Waymark tool
+	// erase: --erase, with disable: ask the vendor to erase this install
+	erase bool
 }
 
 // parseCommandArgs finds the subcommand (default status) and its flags.
@@ -106,6 +120,8 @@ func parseCommandArgs(args []string) (sub string, f commandFlags, code int) {
 			f.json = true
 		case "--all", "-all":
 			f.all = true
+		case "--erase", "-erase":
+			f.erase = true
 		case "-h", "--help", "help":
 			return "", f, usageHelp
 		default:
@@ -124,9 +140,7 @@ func parseCommandArgs(args []string) (sub string, f commandFlags, code int) {
 func (c *Client) cmdStatus(stdout io.Writer, jsonOut bool) {
 	st := c.status()
 	if jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(st)
+		writeJSON(stdout, st)
 		return
 	}
 	writeStatus(stdout, st, c.h.now(), c.cfg.Server)
@@ -165,6 +179,10 @@ func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
 	d := c.sharedDir()
 	if d == nil {
 		fmt.Fprintf(stderr, "%s telemetry %s --all: no user config directory\n", product, sub)
+		return 1
+	}
+	if err := c.sharedDirUnsafe(); err != nil {
+		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %v\n", product, sub, err)
 		return 1
 	}
 	if err := store.New(d, c.h.now).SetMode(modeOf[sub]); err != nil {
@@ -207,6 +225,12 @@ func (c *Client) forget() error {
 			defer l.Unlock()
 		}
 	}
+	// Then under the state lock: every process that writes looks, under
+	// it, whether the installation id it started with is still here, so
+	// none writes anything back after this.
+	if l, err := c.dir.Lock(statedir.StateLock, 2*time.Second); err == nil {
+		defer l.Unlock()
+	}
 	errs := []error{export.OpenSpool(c.dir, export.SpoolOptions{}).Clear()}
 	for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones, statedir.Ledger, statedir.LocalLog, statedir.Delivery} {
 		errs = append(errs, c.dir.Remove(n))
@@ -234,9 +258,20 @@ func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	return 0
 }
 
+// writeJSON prints v as indented JSON in which C1 and bidirectional
+// controls, which encoding/json leaves raw, are escaped too.
+func writeJSON(w io.Writer, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if enc.Encode(v) == nil {
+		w.Write(safetext.JSON(b.Bytes()))
+	}
+}
+
 // commandUsage is the one-line reminder printed after a wrong command line.
 func commandUsage(w io.Writer, product string) {
-	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all] | local [--all] | reset | help]\n", product)
+	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all | --erase] | local [--all] | reset | help]\n", product)
 	fmt.Fprintf(w, "Run \"%s telemetry help\" for what each of these does.\n", product)
 }
 
@@ -254,6 +289,9 @@ type Status struct {
 	Mode           string         `json:"mode"`
 	Reason         string         `json:"reason"`
 	Rule           string         `json:"rule"`
+	// InstallationID is the anonymous id this installation sends;
+	// DeviceID is the same value under its first name.
+	InstallationID *string        `json:"installation_id"`
 	DeviceID       *string        `json:"device_id"`
 	StateDir       *string        `json:"state_dir"`
 	Endpoint       *string        `json:"endpoint"`
@@ -268,6 +306,12 @@ type Status struct {
 	Collected      CollectedView  `json:"collected"`
 	OptOut         []string       `json:"opt_out"`
 	ReachedAt      map[string]any `json:"milestones_reached_at"`
+	// Agent names the AI coding agent that runs this command, if any.
+	Agent *string `json:"agent"`
+	// Sample is the product's sample, null when every install sends.
+	Sample *SampleView `json:"sample"`
+	// Erasure is an erasure request not yet delivered, or null.
+	Erasure *ErasureView `json:"erasure"`
 }
 
 // DeliveryView summarises uploads for status.
@@ -335,6 +379,9 @@ func (c *Client) status() Status {
 		OptOut:     schema.OptOuts(c.cfg.Product, prefix),
 		ReachedAt:  map[string]any{},
 	}
+	if c.decision.Agent != "" {
+		st.Agent = strp(c.decision.Agent)
+	}
 	if c.dir != nil {
 		st.StateDir = strp(export.Printable(c.dir.Path(), 4096))
 	}
@@ -343,7 +390,13 @@ func (c *Client) status() Status {
 	}
 	store := store.New(c.dir, c.h.now)
 	if id, ok := store.PeekDeviceID(); ok {
-		st.DeviceID = &id
+		st.InstallationID, st.DeviceID = &id, &id
+		if c.cfg.SampleRate < 1 {
+			st.Sample = &SampleView{Rate: c.cfg.SampleRate, InSample: sample.In(id, c.cfg.SampleRate)}
+		}
+	}
+	if r, ok := readErasure(c.dir); ok {
+		st.Erasure = &ErasureView{InstallationID: r.InstallationID, RequestedAt: r.RequestedAt.UTC().Format(time.RFC3339)}
 	}
 	rec, err := store.Recorded()
 	if err != nil {
@@ -396,6 +449,19 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 	fmt.Fprintf(w, "%s telemetry: %s\n", st.Product, st.Mode)
 	fmt.Fprintf(w, "  why:             %s\n", st.Reason)
 	fmt.Fprintf(w, "  installation id: %s\n", val(st.DeviceID))
+	if st.Agent != nil {
+		fmt.Fprintf(w, "  agent:           %s (an AI coding agent runs this; it is never asked anything)\n", *st.Agent)
+	}
+	if s := st.Sample; s != nil {
+		if s.InSample {
+			fmt.Fprintf(w, "  sample:          in the sample (%s of installs send)\n", ratePercent(s.Rate))
+		} else {
+			fmt.Fprintf(w, "  sample:          not in the sample (%s of installs send): nothing is sent from this installation\n", ratePercent(s.Rate))
+		}
+	}
+	if e := st.Erasure; e != nil {
+		fmt.Fprintf(w, "  erasure:         requested %s for installation %s; not delivered yet, a later run sends it\n", e.RequestedAt, e.InstallationID)
+	}
 	fmt.Fprintf(w, "  state dir:       %s\n", val(st.StateDir))
 	fmt.Fprintf(w, "  endpoint:        %s\n", val(st.Endpoint))
 	pending := fmt.Sprint(st.Pending)
@@ -488,4 +554,9 @@ func parseTime(p *string) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339, *p)
 	return t, err == nil
+}
+
+// ratePercent writes a sample rate as a percentage, such as "25%".
+func ratePercent(r float64) string {
+	return strconv.FormatFloat(r*100, 'f', -1, 64) + "%"
 }

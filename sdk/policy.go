@@ -4,6 +4,7 @@ import (
 	"errors"
 	"syscall"
 
+	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
@@ -27,19 +28,18 @@ func policyFiles(product string) []string {
 	return systemPolicyFiles(product)
 }
 
-// readPolicy returns the content and path of the first policy file that
-// exists, or "", "" when none does. A file that exists but cannot be read
-// (a symlink, a FIFO, too large) is an error naming it: it means off.
-func readPolicy(product string) (string, string, error) {
+// readPolicy reads every machine policy file of product that exists, the
+// product's own first; gate decides which wins. A file that exists but
+// cannot be read (a symlink, a FIFO, too large) carries its error: it means
+// off.
+func readPolicy(product string) []gate.PolicyFile {
+	var out []gate.PolicyFile
 	for _, p := range policyFiles(product) {
 		data, err := statedir.ReadPolicyFile(p, maxPolicy)
 		if statedir.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR) {
 			continue // no such file (a product named like a file in /etc has none either)
 		}
-		if err != nil {
-			return "", p, err
-		}
-		return string(data), p, nil
+		out = append(out, gate.PolicyFile{Path: p, Content: string(data), Err: err})
 	}
-	return "", "", nil
+	return out
 }

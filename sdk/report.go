@@ -47,6 +47,11 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if c == nil || c.ms == nil || c.decision.Mode == gate.Off {
 		return
 	}
+	if c.decision.Agent != "" {
+		// An agent run never waits for input, and no person is there to
+		// say yes: no prompt, no report.
+		return
+	}
 	if c.decision.Mode != gate.Debug {
 		if !gate.IsTerminal(os.Stdin.Fd()) || !c.h.stderrTerminal() {
 			return
@@ -71,12 +76,20 @@ func (c *Client) offerReport(r any, stack []byte) {
 	host, _ := c.h.hostname()
 	s := scrub.NewWith(scrub.Options{Home: home, User: name, Host: host, Environ: c.h.environ()})
 	eid, _ := uuidx.NewV4()
-	err := c.emit(schema.EventErrorReport,
-		attribute.String("event.id", eid),
-		attribute.String("exception.type", s.String(fmt.Sprintf("%T", r))),
-		attribute.String("exception.message", s.String(fmt.Sprint(r))),
-		attribute.String("exception.stacktrace", s.String(string(stack))),
-	)
+	emit := func() error {
+		return c.emit(schema.EventErrorReport,
+			attribute.String("event.id", eid),
+			attribute.String("exception.type", s.String(fmt.Sprintf("%T", r))),
+			attribute.String("exception.message", s.String(fmt.Sprint(r))),
+			attribute.String("exception.stacktrace", s.String(string(stack))),
+		)
+	}
+	var err error
+	if c.store != nil {
+		err = c.store.Locked(emit) // only while consent stands
+	} else {
+		err = emit()
+	}
 	if err != nil {
 		c.note("error report: %v", err)
 		return

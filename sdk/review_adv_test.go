@@ -93,11 +93,14 @@ func FuzzClaimTicket(f *testing.F) {
 // exactly as encoding/json's own encoding of it does, whatever the strings
 // hold (a URL, a variable name, bytes that are not UTF-8).
 func FuzzTicketEncode(f *testing.F) {
-	f.Add("acme", "1.0.0", "https://collector.example:4318", "", "ACME_NO_TELEMETRY", true, false)
-	f.Add("a\"b", "\x00\xff", "http://127.0.0.1:1/x?a=1&b=<2>", "u\u2028", "", false, true)
-	f.Fuzz(func(t *testing.T, product, version, endpoint, update, optOut string, insecure, consent bool) {
+	f.Add("acme", "1.0.0", "https://collector.example:4318", "", "ACME_NO_TELEMETRY", true, false, 0.25)
+	f.Add("a\"b", "\x00\xff", "http://127.0.0.1:1/x?a=1&b=<2>", "u\u2028", "", false, true, 1e-7)
+	f.Fuzz(func(t *testing.T, product, version, endpoint, update, optOut string, insecure, consent bool, rate float64) {
+		if !(rate > 0 && rate < 1) {
+			rate = 0 // the encoder writes a sample rate only where it samples
+		}
 		in := childTicket{Product: product, Version: version, Endpoint: endpoint, UpdateURL: update,
-			AllowInsecure: insecure, RequireConsent: consent}
+			AllowInsecure: insecure, RequireConsent: consent, SampleRate: rate}
 		if optOut != "" {
 			in.OptOutEnv = []string{optOut, "DO_NOT_TRACK"}
 		}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/safetext"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -47,7 +49,11 @@ type Client struct {
 	// Shutdown knows an upload is worth starting without reading the spool.
 	appended atomic.Bool
 
+	// store writes only while consent holds (see consent.go); bg is the
+	// same without the host's lock budget, for a server's background loops.
 	store     *store.Store
+	bg        *store.Store
+	live      *consent
 	spool     *export.Spool
 	pipe      *export.Pipeline
 	installID string
@@ -64,7 +70,8 @@ type Client struct {
 	shutOnce sync.Once
 	srv      *server
 
-	// policyFile is the machine policy file found, if any.
+	// policyFile is the machine policy file that decided, else the first
+	// found, if any.
 	policyFile string
 
 	// skip is set by SkipRun: this run is not real use.
@@ -75,6 +82,16 @@ type Client struct {
 	readyOnce sync.Once
 	readyOK   bool
 	opts      export.Options
+
+	// perRun are the attributes every event of this run carries: agent.name
+	// under an AI coding agent, waymark.sample_rate for a sampled product.
+	perRun []attribute.KeyValue
+	// unsampled is set by ready when this install is out of the product's
+	// sample: it records locally and sends nothing.
+	unsampled atomic.Bool
+	// agentHeld is set when HoldUntilNotice holds events and an agent made
+	// this run: it records nothing (see Config.HoldUntilNotice).
+	agentHeld bool
 }
 
 type milestoneState struct{ done atomic.Bool }
@@ -114,6 +131,7 @@ func start(cfg Config, h host) (*Client, error) {
 		c.initDebug()
 	case gate.Off:
 		c.debugOff()
+		c.maybeSendErasure()
 	}
 	active.Store(c)
 	return c, nil
@@ -151,6 +169,7 @@ func (c *Client) resolve(prepare func() error) {
 			c.updateURL = v
 		}
 	}
+	c.watch() // before deciding: a change made meanwhile is seen later
 	in := gate.Input{
 		Product:        cfg.Product,
 		LookupEnv:      h.lookup,
@@ -158,12 +177,15 @@ func (c *Client) resolve(prepare func() error) {
 		DisabledBy:     cfg.DisabledBy,
 		OptOutEnv:      cfg.OptOutEnv,
 		RequireConsent: cfg.RequireConsent,
-		Policy: func() (string, string, error) {
-			raw, file, err := readPolicy(cfg.Product)
-			c.policyFile = file
-			return raw, file, err
+		Policy: func() []gate.PolicyFile {
+			files := readPolicy(cfg.Product)
+			if len(files) > 0 {
+				c.policyFile = files[0].Path
+			}
+			return files
 		},
-		SharedMode: func() (string, error) { return c.sharedMode() },
+		SharedDirUnsafe: c.sharedDirUnsafe,
+		SharedMode:      c.sharedMode,
 		SavedMode: func() (string, error) {
 			if !c.usable() || !c.dir.Exists() {
 				// No directory, no saved choice; whether one can be made
@@ -183,6 +205,9 @@ func (c *Client) resolve(prepare func() error) {
 	in.Prepare = prepare
 	c.decision = gate.Decide(in)
 	c.decision.Warnings = append(c.decision.Warnings, warnings...)
+	if c.decision.PolicyFile != "" {
+		c.policyFile = c.decision.PolicyFile
+	}
 }
 
 // usable reports whether the state dir may be used: it exists or may be
@@ -212,14 +237,35 @@ func (c *Client) sharedDir() *statedir.Dir {
 	return statedir.New(p)
 }
 
+// sharedDirUnsafe says why the folder of the choice saved for all Waymark
+// tools cannot be trusted, or nil when it is safe or missing (no choice).
+// That folder is shared by every tool of the user, so it is held to more
+// than a state dir: it must not itself be a symlink.
+func (c *Client) sharedDirUnsafe() error {
+	d := c.sharedDir()
+	if d == nil {
+		return nil
+	}
+	fi, err := os.Lstat(d.Path())
+	if err != nil {
+		return nil // missing: no choice saved
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symlink", export.Printable(d.Path(), 4096))
+	}
+	if err := d.Check(); err != nil {
+		return errors.New(export.Printable(err.Error(), 4096))
+	}
+	return nil
+}
+
 // sharedMode reads the choice saved for all Waymark tools, under the same
-// disk rules as the state dir. A folder that is missing or not safe to use
-// holds no choice.
+// disk rules as the state dir; gate asks sharedDirUnsafe first.
 func (c *Client) sharedMode() (string, error) {
 	d := c.sharedDir()
 	// Most users never save a choice for all tools: one look that the
 	// folder is missing spares walking the path to it.
-	if d == nil || !d.Exists() || d.Check() != nil {
+	if d == nil || !d.Exists() {
 		return "", nil
 	}
 	return store.New(d, c.h.now).Mode()
@@ -238,8 +284,11 @@ func (c *Client) probe() error {
 // installation id. An install that has its id needs no write probe on every
 // run, only the cheap permission check.
 func (c *Client) prepare() error {
-	st := store.New(c.dir, c.h.now)
+	st := c.store
 	if id, ok := st.PeekDeviceID(); ok {
+		if !c.useID(id) {
+			return store.ErrWithdrawn // forgotten since this run started
+		}
 		// An install that has its id needs no write, only the cheap look
 		// at permissions and free space; a full disk leaves it on.
 		if err := probeWritable(c.dir.Path()); err != nil && !diskFull(err) {
@@ -248,6 +297,7 @@ func (c *Client) prepare() error {
 			}
 		}
 		c.installID = id
+		c.unsampled.Store(!sample.In(id, c.cfg.SampleRate))
 		return nil
 	}
 	// A new install: making the id, under the lock, proves the directory
@@ -259,7 +309,11 @@ func (c *Client) prepare() error {
 	if err != nil {
 		return err
 	}
+	if !c.useID(id) {
+		return store.ErrWithdrawn
+	}
 	c.installID = id
+	c.unsampled.Store(!sample.In(id, c.cfg.SampleRate))
 	return nil
 }
 
@@ -268,7 +322,11 @@ func (c *Client) initRecording() {
 	// The host's own run waits at most hostLockBudget for locks in all, and
 	// never for fsync.
 	c.dir = c.dir.WithBudget(statedir.NewBudget(hostLockBudget)).WithoutSync()
-	c.store = store.New(c.dir, h.now)
+	c.store = c.guarded(c.dir)
+	c.bg = c.guarded(c.dir.WithBudget(nil))
+	if id, ok := c.store.PeekDeviceID(); ok {
+		c.useID(id) // the id this run started with; forgetting it withdraws consent
+	}
 	recorded, err := c.store.Recorded()
 	if err != nil {
 		c.note("%v (recovered: milestones will be re-checked)", err)
@@ -278,6 +336,13 @@ func (c *Client) initRecording() {
 	}
 	c.started = h.now()
 	c.opts = export.Options{Endpoint: c.endpoint, Version: Version}
+	c.perRun = perRunAttrs(cfg, c.decision)
+	if cfg.HoldUntilNotice && c.decision.Agent != "" && c.decision.Mode == gate.On && !c.store.NoticeShown(c.noticeVersion()) {
+		// An agent cannot show the notice to a person: rather than hold
+		// events that no run of the agent can release, record nothing.
+		c.agentHeld = true
+		c.skip.Store(true)
+	}
 	if c.decision.Mode == gate.Local {
 		c.opts.Destination = export.ToLocalLog
 		c.opts.LocalLog = c.dir
@@ -287,7 +352,7 @@ func (c *Client) initRecording() {
 		c.opts.Spool = c.spool
 	}
 	c.setMilestones(recorded)
-	if cfg.Server {
+	if cfg.Server && !c.agentHeld {
 		// A server's start is real use: it counts, and it heartbeats.
 		if !c.ready() {
 			return
@@ -406,6 +471,7 @@ func (c *Client) initDebug() {
 		return
 	}
 	c.pipe = pipe
+	c.perRun = perRunAttrs(cfg, c.decision)
 	c.setMilestones(nil)
 	eid, _ := uuidx.NewV4()
 	c.emit(schema.EventUsage, attribute.String("event.id", eid))
@@ -427,9 +493,14 @@ func (c *Client) setMilestones(recorded map[string]time.Time) {
 	}
 }
 
-// emit queues one event and remembers that this run queued something.
+// emit queues one event, with this run's per-run attributes, and remembers
+// that this run queued something. An install out of the sample queues
+// nothing: what it records is never sent, then or later.
 func (c *Client) emit(event string, attrs ...attribute.KeyValue) error {
-	err := c.pipe.Emit(event, attrs...)
+	if c.unsampled.Load() {
+		return nil
+	}
+	err := c.pipe.Emit(event, append(attrs, c.perRun...)...)
 	if err == nil {
 		c.appended.Store(true)
 	}
@@ -476,7 +547,7 @@ func Milestone(name string) {
 func (c *Client) reach(name string, st *milestoneState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st.done.Load() || c.closed.Load() || !c.ready() {
+	if st.done.Load() || c.closed.Load() || c.agentHeld || !c.ready() {
 		return
 	}
 	eid, err := uuidx.V5(c.installID, name)
@@ -528,14 +599,17 @@ func (c *Client) Shutdown(ctx context.Context) error {
 			c.stopServer(ctx)
 			return
 		}
+		if c.decision.Mode != gate.Debug && !c.consentHolds() {
+			return // turned off or forgotten since this run started: write nothing
+		}
 		counted := c.decision.Mode != gate.Debug && !c.skip.Load()
 		if counted && c.needsCount() && c.ready() {
 			c.countRun()
 		} else if counted {
 			c.showUpdateNotices() // reads the cache only; writes when it shows
 		}
-		if c.pipe != nil {
-			if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+		if c.pipe != nil && !c.unsampled.Load() {
+			if err := c.spoolMetrics(c.store); err != nil {
 				c.note("metrics: %v", err)
 			}
 		}
@@ -546,6 +620,16 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		// (ReportPanics deferred before it) is still recorded and sent.
 	})
 	return err
+}
+
+// spoolMetrics spools the metrics collected so far, under the state lock
+// while consent holds (debug mode prints them).
+func (c *Client) spoolMetrics(st *store.Store) error {
+	flush := func() error { return c.pipe.FlushMetrics(context.Background()) }
+	if st == nil {
+		return flush()
+	}
+	return st.Locked(flush)
 }
 
 // resourceAttrs is the complete resource: the schema's resource keys and
@@ -567,6 +651,19 @@ func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue
 		attrs = append(attrs, attribute.String("session.id", sessionID))
 	}
 	return attrs
+}
+
+// perRunAttrs are the attributes every event of a run carries besides its
+// own: the agent that made the run, and the sample rate of a sampled product.
+func perRunAttrs(cfg Config, d gate.Decision) []attribute.KeyValue {
+	var out []attribute.KeyValue
+	if d.Agent != "" {
+		out = append(out, attribute.String(schema.AttrAgent, d.Agent))
+	}
+	if cfg.SampleRate > 0 && cfg.SampleRate < 1 {
+		out = append(out, attribute.Float64(schema.AttrSampleRate, cfg.SampleRate))
+	}
+	return out
 }
 
 // osType is the os.type sent for goos (schema.OSType).
@@ -600,7 +697,7 @@ func osHost() host {
 		lookup:         os.LookupEnv,
 		environ:        os.Environ,
 		now:            time.Now,
-		stderr:         os.Stderr,
+		stderr:         safetext.Writer(os.Stderr), // paths and stored text are printed in debug mode
 		stderrTerminal: func() bool { return gate.IsTerminal(os.Stderr.Fd()) },
 		userConfigDir:  os.UserConfigDir,
 		executable:     os.Executable,

@@ -34,7 +34,8 @@ func (c *Client) startServer() {
 	s.upCtx, s.upCancel = context.WithCancel(context.Background())
 	if c.decision.Mode == gate.On {
 		if sender, err := export.NewSender(c.endpoint, c.cfg.AllowInsecure, 10*time.Second); err == nil {
-			s.uploader = &export.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now, RespectBackoff: true}
+			s.uploader = &export.Uploader{StateDir: c.dir, Spool: c.spool, Sender: sender, Now: c.h.now, RespectBackoff: true,
+				Hold: c.hold(c.bg)}
 		} else {
 			c.note("uploader: %v", err)
 		}
@@ -48,12 +49,21 @@ func (c *Client) heartbeatLoop(s *server) {
 	defer close(s.beatDone)
 	t := time.NewTicker(c.cfg.Heartbeat)
 	defer t.Stop()
+	// Between heartbeats the server looks whether the user turned
+	// telemetry off; if so it stops, cutting short a request in flight.
+	w := time.NewTicker(consentWatch(c.cfg.Heartbeat))
+	defer w.Stop()
 	c.heartbeat()
 	s.kickUpload()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-w.C:
+			if c.decision.Mode != gate.Debug && !c.consentHolds() {
+				s.upCancel()
+				return
+			}
 		case <-t.C:
 			c.heartbeat()
 			s.kickUpload()
@@ -89,6 +99,18 @@ func (c *Client) uploadLoop(s *server) {
 }
 
 func (c *Client) heartbeat() {
+	if c.bg == nil { // debug mode: printed, not recorded
+		c.beat()
+		return
+	}
+	if err := c.bg.Locked(func() error { c.beat(); return nil }); err != nil {
+		c.note("heartbeat: %v", err)
+	}
+}
+
+// beat emits one heartbeat and spools the metrics; in modes on and local
+// the state lock is held and consent still stands.
+func (c *Client) beat() {
 	now := c.h.now()
 	up := now.Sub(c.started)
 	eid, _ := uuidx.NewV4()
@@ -105,6 +127,9 @@ func (c *Client) heartbeat() {
 		c.note("heartbeat: %v", err)
 	}
 	c.pipe.AddHeartbeat(up)
+	if c.unsampled.Load() {
+		return
+	}
 	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
 		c.note("metrics: %v", err)
 	}
@@ -118,7 +143,10 @@ func (c *Client) stopServer(ctx context.Context) {
 	<-s.beatDone
 	s.upCancel()
 	<-s.upDone
-	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
+	if c.unsampled.Load() {
+		return
+	}
+	if err := c.spoolMetrics(c.bg); err != nil {
 		c.note("metrics: %v", err)
 	}
 	c.finalFlush(ctx)
@@ -133,7 +161,7 @@ func (c *Client) finalFlush(ctx context.Context) {
 		return
 	}
 	defer s.uploader.Sender.Close()
-	if !c.uploadAllowed() {
+	if !c.uploadAllowed() || c.withdrawn() {
 		return
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushTimeout)
@@ -147,5 +175,6 @@ func (c *Client) finalFlush(ctx context.Context) {
 
 // uploadAllowed is false while HoldUntilNotice holds events back.
 func (c *Client) uploadAllowed() bool {
-	return c.decision.Mode == gate.On && (!c.cfg.HoldUntilNotice || c.store.NoticeShown(c.noticeVersion()))
+	return c.decision.Mode == gate.On && !c.unsampled.Load() && !c.agentHeld &&
+		(!c.cfg.HoldUntilNotice || c.store.NoticeShown(c.noticeVersion()))
 }

@@ -34,9 +34,7 @@ type showView struct {
 func (c *Client) cmdShow(stdout io.Writer, jsonOut bool) int {
 	v := c.show()
 	if jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(v)
+		writeJSON(stdout, v)
 		return 0
 	}
 	ledger := ""

@@ -7,7 +7,6 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
-	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/update"
 )
 
@@ -33,7 +32,7 @@ func (c *Client) updateCheck(ctx context.Context) {
 	}
 	// Claim first, fetch after: the claim holds the state lock, and a fetch
 	// under it would stall every other process's milestone for seconds.
-	store := store.New(c.dir, c.h.now)
+	store := c.guarded(c.dir)
 	if ok, err := store.Claim(updateTicket, updateInterval, func() error { return nil }); !ok || err != nil {
 		return
 	}

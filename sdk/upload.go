@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/jsonx"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/uuidx"
@@ -57,6 +59,7 @@ type childTicket struct {
 	UpdateURL      string   `json:"update_url,omitempty"`
 	OptOutEnv      []string `json:"opt_out_env,omitempty"`
 	RequireConsent bool     `json:"require_consent,omitempty"`
+	SampleRate     float64  `json:"sample_rate,omitempty"`
 }
 
 // encode is the ticket as JSON, the same that encoding/json would make of
@@ -89,6 +92,10 @@ func (t childTicket) encode() []byte {
 	}
 	if t.RequireConsent {
 		b = append(b, `,"require_consent":true`...)
+	}
+	if t.SampleRate > 0 && t.SampleRate < 1 {
+		b = append(b, `,"sample_rate":`...)
+		b = strconv.AppendFloat(b, t.SampleRate, 'g', -1, 64)
 	}
 	return append(b, '}')
 }
@@ -144,6 +151,7 @@ func claimTicket(v string) (Config, bool) {
 	cfg := Config{
 		Product: t.Product, Version: t.Version, Endpoint: t.Endpoint, AllowInsecure: t.AllowInsecure,
 		UpdateURL: t.UpdateURL, OptOutEnv: t.OptOutEnv, RequireConsent: t.RequireConsent, StateDir: dir,
+		SampleRate: t.SampleRate,
 	}
 	if cfg.validate() != nil {
 		return Config{}, false
@@ -156,52 +164,72 @@ func claimTicket(v string) (Config, bool) {
 // does anything, looks at a handful of spool names at most, and never waits
 // for the child.
 func (c *Client) maybeDetach() {
-	if c.spool == nil || !c.uploadAllowed() {
+	if c.spool == nil || !c.uploadAllowed() || c.withdrawn() {
 		return
 	}
 	send := (c.appended.Load() || c.spool.HasPending()) && export.Due(c.dir, c.h.now())
 	if !send && !c.updateDue() || export.Busy(c.dir) {
 		return
 	}
+	if !c.spawnUploader() {
+		c.spool.Maintain() // no uploader will keep the spool bounded
+	}
+}
+
+// maybeSendErasure starts the detached uploader for an erasure request
+// that `telemetry disable --erase` could not deliver: the one thing sent
+// while telemetry is off, because the user asked for it. It looks only when
+// the user's own saved choice turned telemetry off (the state dir was read
+// for it already), and costs one look at a file.
+func (c *Client) maybeSendErasure() {
+	if !c.decision.Saved() || c.dir == nil || !c.usable() || !c.dir.Has(statedir.Erasure) ||
+		!export.Due(c.dir, c.h.now()) || export.Busy(c.dir) {
+		return
+	}
+	c.spawnUploader()
+}
+
+// spawnUploader starts the detached uploader with a one-time ticket. It
+// reports whether one was started.
+func (c *Client) spawnUploader() bool {
 	exe, err := c.h.executable()
 	if err != nil {
 		c.note("uploader: %v", err)
-		c.spool.Maintain() // no uploader will keep the spool bounded
-		return
+		return false
 	}
 	if isTestBinary(exe) {
 		// Re-running a test binary would run its tests again; events stay
 		// pending for a real run of the program.
 		c.note("uploader: not started from a Go test binary (%s)", filepath.Base(exe))
-		c.spool.Maintain()
-		return
+		return false
 	}
 	var raw [16]byte
 	if err := uuidx.Random(raw[:]); err != nil {
 		c.note("uploader: %v", err)
-		return
+		return false
 	}
 	token := hex.EncodeToString(raw[:])
 	name, _ := statedir.UploaderTicket(token)
 	data := childTicket{
 		Product: c.cfg.Product, Version: c.cfg.Version, Endpoint: c.endpoint, AllowInsecure: c.cfg.AllowInsecure,
 		UpdateURL: c.updateURL, OptOutEnv: c.cfg.OptOutEnv, RequireConsent: c.cfg.RequireConsent,
+		SampleRate: c.cfg.SampleRate,
 	}.encode()
 	if len(data) > maxTicket {
 		c.note("uploader: its ticket would be %d bytes, more than it may read", len(data))
-		c.spool.Maintain()
-		return
+		return false
 	}
 	if err := c.dir.WriteFileNoSync(name, data); err != nil {
 		c.note("uploader: %v", err)
-		return
+		return true // not a reason to trim the spool
 	}
 	env := append(withoutChildEnv(c.h.environ()), childEnv+"="+token+":"+c.dir.Path())
 	if _, err := export.StartDetached(exe, []string{childArg}, env); err != nil {
 		c.dir.Remove(name)
 		c.note("uploader: %v", err)
-		c.spool.Maintain()
+		return false
 	}
+	return true
 }
 
 func withoutChildEnv(env []string) []string {
@@ -232,19 +260,6 @@ func drain(ctx context.Context, up *export.Uploader) {
 	}
 }
 
-// stillAllowed returns a check that the uploader may still write: the user
-// has not saved "off" for this product and the installation id is the one
-// this upload started with.
-func (c *Client) stillAllowed() func() bool {
-	st := store.New(c.dir, c.h.now)
-	id, _ := st.PeekDeviceID()
-	return func() bool {
-		now, ok := st.PeekDeviceID()
-		mode, _ := st.Mode()
-		return ok && now == id && strings.TrimSpace(mode) != "off"
-	}
-}
-
 // isTestBinary reports whether exe is a binary built by `go test`.
 func isTestBinary(exe string) bool {
 	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
@@ -259,9 +274,26 @@ func runUploadChild(cfg Config, h host) {
 	defer killer.Stop()
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(nil)
-	if c.decision.Mode != gate.On || !c.usable() {
+	if !c.usable() {
 		return
 	}
+	if c.decision.Mode != gate.On {
+		// The one thing sent while telemetry is off: an erasure request
+		// the user asked for and that could not be delivered then.
+		c.sendPendingErasure(context.Background(), childSendTimeout)
+		return
+	}
+	// An erasure request of an earlier install, still pending when the
+	// user enabled telemetry again, goes first.
+	c.sendPendingErasure(context.Background(), childSendTimeout)
+	id, ok := store.New(c.dir, h.now).PeekDeviceID()
+	if !ok {
+		return // forgotten: nothing pending may be sent
+	}
+	if !sample.In(id, cfg.SampleRate) {
+		return // out of the sample: what waits here is never sent
+	}
+	c.useID(id)
 	c.dir.RemoveUploaderTickets(staleTickets, h.now())
 	sender, err := export.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
 	if err != nil {
@@ -275,9 +307,10 @@ func runUploadChild(cfg Config, h host) {
 		// Several runs may each have started an uploader before the first
 		// failure was written down; only the first may try.
 		RespectBackoff: true,
-		// `telemetry disable` may forget the machine while a request is in
-		// flight: then the uploader writes nothing back.
-		Allowed: c.stillAllowed(),
+		// Before each request and before writing its outcome, under the
+		// state lock: `telemetry disable` may have turned telemetry off or
+		// forgotten the machine since this uploader decided.
+		Hold: c.hold(c.guarded(c.dir)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/waymarkhq/waymark/sdk"
 )
@@ -66,6 +67,10 @@ func run(t *sdk.Client, args []string) int {
 		sdk.Milestone("first_run")
 		fmt.Println("Hello from acme!")
 	case "deploy":
+		// A long deploy, for tests: "--wait-file F" waits until F exists.
+		if len(args) == 3 && args[1] == "--wait-file" {
+			waitFor(args[2])
+		}
 		sdk.Milestone("first_deploy")
 		fmt.Println("Deployed.")
 	case "crash":
@@ -75,6 +80,15 @@ func run(t *sdk.Client, args []string) int {
 		return 2
 	}
 	return 0
+}
+
+// waitFor waits until path exists, at most a minute.
+func waitFor(path string) {
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
 }
 
 // crash fails the way a real bug would. ReportPanics asks (on a terminal)

@@ -144,6 +144,9 @@ func TestDisableForgetsTheMachine(t *testing.T) {
 		t.Fatal("first_run never arrived")
 	}
 	oldID := col.Named("waymark.milestone")[0].Resource["app.installation.id"]
+	// The first run's uploader, still draining, would take the deploy's
+	// event along to the collector.
+	waitIdle(t, acmeBin)
 	in.MustRun([]string{"ACME_TELEMETRY_ENDPOINT=http://127.0.0.1:9"}, "deploy") // stays pending
 	if st := statusJSON(t, in, []string{"ACME_TELEMETRY_ENDPOINT=http://127.0.0.1:9"}); num(st, "pending") < 1 {
 		t.Fatalf("nothing pending before disable: %v", st["pending"])

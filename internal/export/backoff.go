@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/waymarkhq/waymark/internal/safetext"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
@@ -86,33 +85,7 @@ func writeDeliveryState(d *statedir.Dir, st DeliveryState) error {
 // bidirectional overrides and invalid UTF-8 become spaces or are dropped, so
 // nothing stored or shown can move a cursor, change a colour or reorder what
 // a terminal displays.
-func Printable(s string, limit int) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			b.WriteByte('?')
-		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-			b.WriteByte(' ')
-		case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff, r == 0x061c:
-			// zero-width and bidirectional controls
-		default:
-			b.WriteRune(r)
-		}
-		if b.Len() > limit+len("…") {
-			break // enough to cut: the rest can never be shown
-		}
-	}
-	out := b.String()
-	if len(out) <= limit {
-		return out
-	}
-	cut := max(0, limit-len("…"))
-	for cut > 0 && !utf8.RuneStart(out[cut]) {
-		cut--
-	}
-	return out[:cut] + "…"
-}
+func Printable(s string, limit int) string { return safetext.Line(s, limit) }
 
 // Due reports whether an upload may start at now: no backoff is recorded, it
 // has expired, or it lies further ahead than any backoff could (a clock that

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -324,5 +325,42 @@ func TestNotBeforeBeyondAnyRetryAfterIsIgnored(t *testing.T) {
 	}
 	if res, err := f.up.Run(context.Background()); err != nil || res.Delivered != 1 {
 		t.Fatalf("with not_before 30 days ahead: %+v, %v; want delivered", res, err)
+	}
+}
+
+// A final flush whose time runs out while the 503 with Retry-After is being
+// read (the answer's head arrived, its body is slow) still records the wait:
+// the endpoint did answer, and the next run, even one that ignores the
+// backoff, sends nothing before it.
+func TestRetryAfterRecordedWhenTheRunsTimeEndsDuringTheAnswer(t *testing.T) {
+	f := newUploadFixture(t, 0)
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Retry-After", "300")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("busy"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the rest of the body never comes
+	}))
+	defer srv.Close()
+	f.up.Sender = newSender(t, srv.URL, 10*time.Second)
+	f.up.RespectBackoff = false
+	f.addLogs(t, "a")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	refused := f.clock.Now()
+	f.up.Run(ctx)
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("the endpoint saw %d requests, want 1", n)
+	}
+	st := ReadDeliveryState(f.stateDir)
+	if !st.NotBefore.Equal(refused.Add(300 * time.Second)) {
+		t.Fatalf("not_before %v after a 503 with Retry-After: 300 cut short by the run's deadline, want %v (state %+v)",
+			st.NotBefore, refused.Add(300*time.Second), st)
+	}
+	f.clock.Add(time.Minute)
+	if res, err := f.up.Run(context.Background()); err != nil || !res.Deferred || requests.Load() != 1 {
+		t.Fatalf("a minute later: %+v, %v, %d requests; want Deferred and no new request", res, err, requests.Load())
 	}
 }

@@ -39,10 +39,13 @@ type Uploader struct {
 	// or not, Run sends nothing before the time the endpoint asked for with
 	// Retry-After.
 	RespectBackoff bool
-	// Allowed, if set, is asked after every request, before anything is
-	// written: false (the user turned telemetry off, or forgot the machine,
-	// while the request was in flight) ends the run writing nothing more.
-	Allowed func() bool
+	// Hold, if set, is asked before every request and again after it,
+	// before anything is written: ok false (the user turned telemetry off,
+	// or forgot the machine) ends the run sending and writing nothing more,
+	// with ErrWithdrawn. After a request, release is called once the
+	// request's outcome is written, so a caller that holds a lock in Hold
+	// keeps `telemetry disable` from slipping in between.
+	Hold func() (release func(), ok bool)
 }
 
 // Result says what one Run did.
@@ -178,11 +181,22 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 	for _, e := range batch {
 		body = append(body, e.payload...)
 	}
+	if r.u.Hold != nil {
+		release, ok := r.u.Hold()
+		if !ok {
+			return ErrWithdrawn
+		}
+		release()
+	}
 	r.res.Requests++
 	st := &r.st
 	sendErr := r.u.Sender.Send(r.ctx, sig, body)
-	if r.u.Allowed != nil && !r.u.Allowed() {
-		return ErrWithdrawn
+	if r.u.Hold != nil {
+		release, ok := r.u.Hold()
+		if !ok {
+			return ErrWithdrawn
+		}
+		defer release()
 	}
 	switch {
 	case sendErr == nil:
@@ -202,8 +216,10 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 		st.Dropped += int64(len(batch))
 		r.res.Dropped += len(batch)
 	default:
-		if r.ctx.Err() != nil {
-			// Cut short by our caller, not the endpoint's fault.
+		if r.ctx.Err() != nil && RetryAfter(sendErr) == 0 {
+			// Cut short by our caller, not the endpoint's fault. An answer
+			// that asked for a wait did arrive, though (only its body was
+			// cut short): that wait is kept like any other.
 			return r.ctx.Err()
 		}
 		st.Failures++

@@ -29,6 +29,8 @@ const (
 	Seconds   Shape = "seconds"    // a non-negative integer number of seconds
 	Scrubbed  Shape = "scrubbed"   // bounded text that went through the scrubber
 	ShortText Shape = "short_text" // bounded printable text
+	Agent     Shape = "agent"      // agent.name: one of AgentNames
+	Rate      Shape = "rate"       // a double in (0, 1]
 )
 
 // Attr is one attribute key and the shape of its value.
@@ -68,7 +70,24 @@ const (
 	EventUsage       = "waymark.usage"
 	EventHeartbeat   = "waymark.heartbeat"
 	EventErrorReport = "waymark.error_report"
+	EventErasure     = "waymark.erasure"
 )
+
+// Attributes that any event of a run may carry besides its own (never the erasure request):
+// AttrAgent when the run was made by an AI coding agent, AttrSampleRate when the product
+// samples its installs (Config.SampleRate below 1).
+const (
+	AttrAgent      = "agent.name"
+	AttrSampleRate = "waymark.sample_rate"
+)
+
+// AgentNames lists every value agent.name can take; the collector keeps no other. "other" is
+// an agent that announced itself only through the generic AI_AGENT variable with a name not
+// in this list.
+func AgentNames() []string {
+	return []string{"claude_code", "codex", "cursor", "gemini_cli", "copilot", "replit", "cline",
+		"opencode", "amp", "goose", "other"}
+}
 
 // Scope is the instrumentation scope name of every event and metric.
 const Scope = "waymark"
@@ -76,14 +95,21 @@ const Scope = "waymark"
 // Events lists every event Waymark sends.
 var Events = []Event{
 	{Name: EventMilestone, Kind: 1, Tier: Kept, When: "the first time a declared milestone happens on an install",
-		Attrs: []Attr{{"event.id", UUID}, {"milestone.name", Milestone}}},
+		Attrs: []Attr{{"event.id", UUID}, {"milestone.name", Milestone}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventErrorReport, Kind: 2, Tier: Kept, When: "only after the user answered yes at the crash prompt",
-		Attrs: []Attr{{"event.id", UUID}, {"exception.type", Scrubbed}, {"exception.message", Scrubbed}, {"exception.stacktrace", Scrubbed}}},
+		Attrs: []Attr{{"event.id", UUID}, {"exception.type", Scrubbed}, {"exception.message", Scrubbed}, {"exception.stacktrace", Scrubbed}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventUsage, Kind: 3, Tier: Evictable, When: "at most once per ping interval (12 hours) per install",
-		Attrs: []Attr{{"event.id", UUID}}},
+		Attrs: []Attr{{"event.id", UUID}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventHeartbeat, Kind: 4, Tier: Evictable, When: "servers, every heartbeat interval",
-		Attrs: []Attr{{"event.id", UUID}, {"session.start", RFC3339}, {"session.uptime_s", Seconds}, {"heartbeat.interval_s", Seconds}, {"api.version", Version}}},
+		Attrs: []Attr{{"event.id", UUID}, {"session.start", RFC3339}, {"session.uptime_s", Seconds}, {"heartbeat.interval_s", Seconds}, {"api.version", Version}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
+	{Name: EventErasure, Kind: 6, Tier: Kept, When: "once, when the user ran `telemetry disable --erase` and this install's id had reached the collector",
+		Attrs: []Attr{{"event.id", UUID}}},
 }
+
+// PerRun lists the attributes an event carries because of how this run was made rather than
+// what happened: the agent that ran it and the product's sample rate. Each event above that
+// may carry them lists them too.
+var PerRun = []Attr{{AttrAgent, Agent}, {AttrSampleRate, Rate}}
 
 // MetricsKind is the spool entry kind of a metrics collection.
 const MetricsKind uint8 = 5

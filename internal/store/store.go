@@ -34,6 +34,25 @@ type Store struct {
 	dir      *statedir.Dir
 	now      func() time.Time
 	lockWait time.Duration
+	guard    func() bool
+}
+
+// ErrWithdrawn is returned by the writing methods of a Store made WithGuard
+// when its guard, asked under the lock, said that nothing may be written:
+// the user turned telemetry off or forgot the machine since the process
+// decided.
+var ErrWithdrawn = errors.New("milestones: telemetry was turned off since this process started; nothing written")
+
+// WithGuard returns a Store over the same directory whose writing methods
+// (DeviceID when it creates the id, Record, Claim, Hold and Locked) ask
+// guard, with the state lock held, whether they may still write; false
+// makes them write nothing and return ErrWithdrawn. Holding the lock, the
+// answer cannot go stale before the write: `telemetry disable` forgets the
+// machine under the same lock.
+func (s *Store) WithGuard(guard func() bool) *Store {
+	c := *s
+	c.guard = guard
+	return &c
 }
 
 // New returns the Store for dir, reading the time from now (time.Now if nil).
@@ -86,7 +105,41 @@ func (s *Store) DeviceID() (id string, created bool, err error) {
 		return "", false, err
 	}
 	defer l.Unlock()
+	if !s.allowed() {
+		return "", false, ErrWithdrawn
+	}
 	return s.deviceIDLocked()
+}
+
+// allowed asks the guard, if any; the lock is held.
+func (s *Store) allowed() bool { return s.guard == nil || s.guard() }
+
+// Hold takes the state lock for a write of the caller's (an upload's
+// record, a spooled event) and asks the guard. It returns the function that
+// releases the lock, or ErrWithdrawn (the lock already released) when the
+// guard says no, or the lock's error.
+func (s *Store) Hold() (release func(), err error) {
+	l, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	if !s.allowed() {
+		l.Unlock()
+		return nil, ErrWithdrawn
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// Locked runs fn under the state lock when the guard allows it, and returns
+// fn's error, ErrWithdrawn or the lock's error. fn must be quick and must not
+// call this Store's writing methods.
+func (s *Store) Locked(fn func() error) error {
+	release, err := s.Hold()
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
 }
 
 // PeekDeviceID returns the installation id if device_id holds a valid one.
@@ -184,6 +237,9 @@ func (s *Store) Record(name string, emit func() error) (recorded bool, err error
 		return false, err
 	}
 	defer l.Unlock()
+	if !s.allowed() {
+		return false, ErrWithdrawn
+	}
 	id, _, err := s.deviceIDLocked()
 	if err != nil {
 		return false, err
@@ -301,6 +357,9 @@ func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (c
 		return false, err
 	}
 	defer l.Unlock()
+	if !s.allowed() {
+		return false, ErrWithdrawn
+	}
 	now := s.now()
 	data, err := s.read(name, maxSmallFile)
 	switch {

@@ -17,6 +17,7 @@ type accumulator struct {
 	w        Windows
 	product  string // if set, the only product kept
 	products map[string]*productAcc
+	erased   []erasedSet // registries of installs `waymark erase` erased
 
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
@@ -33,6 +34,9 @@ type productAcc struct {
 	installs map[UUID]*installAcc
 	sessions map[UUID]*sessionAcc
 	errors   map[[2]string]*errorAcc
+	erased   map[UUID]struct{} // installs that asked for erasure
+	rate     float64           // waymark.sample_rate of the latest event with one
+	rateAt   int64
 }
 
 type installAcc struct {
@@ -45,6 +49,7 @@ type installAcc struct {
 	bits    []uint64 // active days since PrevStart
 	dayVers []dayVer // range days: the version of the latest event that day
 	ms      []msTime // milestones reached in the range, earliest time each
+	run     runFacts
 }
 
 type dayVer struct {
@@ -59,6 +64,7 @@ type msTime struct {
 }
 
 type sessionAcc struct {
+	install UUID
 	last    int64
 	uptime  time.Duration
 	version string
@@ -68,7 +74,7 @@ type sessionAcc struct {
 }
 
 type errorAcc struct {
-	reports  map[UUID]struct{}
+	reports  map[UUID]UUID         // event.id → install
 	installs map[UUID]timedVersion // install → version of its latest report
 }
 
@@ -93,19 +99,20 @@ func newAccumulator(q Query) *accumulator {
 
 func (a *accumulator) add(ev *Event) {
 	t := ev.Time
-	if t > a.now || t < a.history {
+	if a.product != "" && ev.Product != a.product {
 		return
 	}
-	if a.product != "" && ev.Product != a.product {
+	if ev.Kind == KindErasure {
+		// Whenever it was asked, the install is left out: the request outlives any window.
+		a.productAcc(ev.Product).erase(ev.Install)
+		return
+	}
+	if t > a.now || t < a.history {
 		return
 	}
 	p, in := a.lastP, a.lastIn
 	if in == nil || ev.Install != a.lastInstall || ev.Product != a.lastProduct {
-		p = a.products[ev.Product]
-		if p == nil {
-			p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
-			a.products[ev.Product] = p
-		}
+		p = a.productAcc(ev.Product)
 		in = p.installs[ev.Install]
 		if in == nil {
 			in = &installAcc{first: t}
@@ -116,6 +123,7 @@ func (a *accumulator) add(ev *Event) {
 	if t < in.first {
 		in.first = t
 	}
+	a.addRun(p, in, ev)
 	if t > a.month {
 		in.setLast30(t, ev.Version, ev.OS, ev.Arch, ev.Runtime)
 	}
@@ -145,7 +153,7 @@ func (a *accumulator) add(ev *Event) {
 			}
 			s := p.sessions[key]
 			if s == nil {
-				s = &sessionAcc{}
+				s = &sessionAcc{install: ev.Install}
 				p.sessions[key] = s
 			}
 			s.beat(t, ev.Uptime, ev.Version, ev.Interval)
@@ -155,10 +163,10 @@ func (a *accumulator) add(ev *Event) {
 			k := [2]string{ev.ErrType, ev.ErrMessage}
 			e := p.errors[k]
 			if e == nil {
-				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]timedVersion{}}
+				e = &errorAcc{reports: map[UUID]UUID{}, installs: map[UUID]timedVersion{}}
 				p.errors[k] = e
 			}
-			e.reports[ev.EventID] = struct{}{}
+			e.reports[ev.EventID] = ev.Install
 			e.report(ev.Install, timedVersion{t, ev.Version})
 		}
 	}
@@ -223,6 +231,12 @@ func (a *accumulator) merge(b *accumulator) {
 			a.products[name] = bp
 			continue
 		}
+		for id := range bp.erased {
+			ap.erase(id)
+		}
+		if bp.rateAt > 0 {
+			ap.setRate(bp.rate, bp.rateAt)
+		}
 		for id, bi := range bp.installs {
 			ai := ap.installs[id]
 			if ai == nil {
@@ -246,6 +260,11 @@ func (a *accumulator) merge(b *accumulator) {
 			for _, m := range bi.ms {
 				ai.reached(m.name, m.t)
 			}
+			for _, ag := range bi.run.agents {
+				if !slices.Contains(ai.run.agents, ag) {
+					ai.run.agents = append(ai.run.agents, ag)
+				}
+			}
 		}
 		for id, bs := range bp.sessions {
 			as := ap.sessions[id]
@@ -262,8 +281,8 @@ func (a *accumulator) merge(b *accumulator) {
 				ap.errors[k] = be
 				continue
 			}
-			for id := range be.reports {
-				ae.reports[id] = struct{}{}
+			for id, install := range be.reports {
+				ae.reports[id] = install
 			}
 			for id, v := range be.installs {
 				ae.report(id, v)
@@ -300,6 +319,8 @@ func (in *installAcc) activeIn(from, to int) bool { // day indexes since PrevSta
 func (a *accumulator) result(funnel []string) map[string]*Aggregates {
 	out := map[string]*Aggregates{}
 	for name, p := range a.products {
+		a.dropRegistered(p)
+		p.dropErased()
 		out[name] = a.aggregate(p, funnel)
 	}
 	return out
@@ -418,7 +439,18 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 		g.Errors = append(g.Errors, ea)
 	}
 	sortErrors(g.Errors)
+	a.countAgents(p, g)
 	return g
+}
+
+// productAcc returns the state of the named product, made on first use.
+func (a *accumulator) productAcc(name string) *productAcc {
+	p := a.products[name]
+	if p == nil {
+		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
+		a.products[name] = p
+	}
+	return p
 }
 
 // newAggregates returns an empty product's aggregates for the windows w: maps made, one DayAgg
@@ -427,7 +459,7 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 func newAggregates(w Windows) (*Aggregates, []time.Time) {
 	g := &Aggregates{
 		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
-		Platforms: map[string]int{}, Runtimes: map[string]int{},
+		Platforms: map[string]int{}, Runtimes: map[string]int{}, Agents: map[string]int{},
 	}
 	n := len(w.Days)
 	g.Daily = make([]DayAgg, n)

@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 	"time"
+
+	"github.com/waymarkhq/waymark/internal/safetext"
 )
 
 // Options shape a report.
@@ -138,6 +141,7 @@ func buildProduct(w Windows, k int, g *Aggregates) *Product {
 		}
 		p.Errors = append(p.Errors, eg)
 	}
+	addPerRun(p, g, k)
 	return p
 }
 
@@ -168,10 +172,17 @@ func seconds(d time.Duration) *float64 {
 
 // WriteJSON writes the report as one indented JSON object.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // "<3" stays readable; the JSON is never embedded in HTML
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	// Client text may hold C1 and bidirectional controls, which
+	// encoding/json leaves raw and a terminal would act on.
+	_, err := w.Write(safetext.JSON(b.Bytes()))
+	return err
 }
 
 // ProductNames returns the report's products in name order.

@@ -18,6 +18,7 @@ const (
 	EventUsage       = schema.EventUsage
 	EventHeartbeat   = schema.EventHeartbeat
 	EventErrorReport = schema.EventErrorReport
+	EventErasure     = schema.EventErasure
 )
 
 // Kind is an event name as a small number.
@@ -29,6 +30,9 @@ const (
 	KindUsage
 	KindHeartbeat
 	KindErrorReport
+	// KindErasure is an install's request to erase what it sent: no activity, but the
+	// install is left out of every count.
+	KindErasure
 )
 
 // MaxHeartbeatInterval caps heartbeat.interval_s: a session is live for at most twice this
@@ -55,6 +59,8 @@ type Event struct {
 	Interval                   time.Duration // heartbeats: heartbeat.interval_s, capped; 0 if absent
 	Uptime                     time.Duration // heartbeats: session.uptime_s
 	ErrType, ErrMessage        string        // error reports
+	Agent                      string        // agent.name, "" for a run without an agent
+	SampleRate                 float64       // waymark.sample_rate, 0 when absent
 }
 
 // Limits on the values the collector's schema keeps ; a record outside them was not
@@ -156,6 +162,8 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		ev.Kind = KindHeartbeat
 	case EventErrorReport:
 		ev.Kind = KindErrorReport
+	case EventErasure:
+		ev.Kind = KindErasure
 	default:
 		d.skip("not a Waymark event")
 		return ev, false
@@ -188,6 +196,9 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		return ev, false
 	}
 	ev.Time = t
+	if ev.Kind != KindErasure && !d.perRun(r, &ev) {
+		return ev, false
+	}
 	switch ev.Kind {
 	case KindMilestone:
 		if !validName(r.milestone, maxMilestoneLen, true) {

@@ -107,6 +107,7 @@ func (f Files) aggregate(q Query, workers int, piece int64) (map[string]*Aggrega
 	w := q.Windows()
 	oldest := w.Oldest().Add(-RotationSlack)
 	var plan []planItem
+	acc := newAccumulator(q) // the first worker's, into which the others merge
 	for _, p := range f.Paths {
 		info, err := os.Stat(p)
 		if err != nil {
@@ -120,6 +121,7 @@ func (f Files) aggregate(q Query, workers int, piece int64) (map[string]*Aggrega
 			plan = append(plan, planItem{path: p, explicit: true})
 			continue
 		}
+		acc.addErased(p, func(msg string) { plan = append(plan, planItem{warning: msg}) })
 		var files []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -175,7 +177,10 @@ func (f Files) aggregate(q Query, workers int, piece int64) (map[string]*Aggrega
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for i := range accs {
-		accs[i] = newAccumulator(q)
+		accs[i] = acc
+		if i > 0 {
+			accs[i] = newAccumulator(q)
+		}
 		r := &fileReader{acc: accs[i], dec: newDecoder()}
 		wg.Go(func() {
 			for {
@@ -188,7 +193,6 @@ func (f Files) aggregate(q Query, workers int, piece int64) (map[string]*Aggrega
 		})
 	}
 	wg.Wait()
-	acc := accs[0]
 	for _, b := range accs[1:] {
 		acc.merge(b)
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/waymarkhq/waymark/internal/otlpfile"
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // The scanner reads the subset of OTLP JSON that the collector's file exporter writes for
@@ -44,6 +45,7 @@ type rawRecord struct {
 	time, observed                      []byte
 	eventID, milestone, excType, excMsg []byte
 	interval, uptime                    []byte
+	agent, sampleRate                   []byte
 	bad                                 string // why the record is unusable
 	end                                 int    // offset just past the record's object; 0 if cut short
 }
@@ -666,6 +668,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 						r.excType = v
 					case "exception.message":
 						r.excMsg = v
+					case schema.AttrAgent:
+						r.agent = v
+					case schema.AttrSampleRate:
+						r.sampleRate = v
 					}
 				})
 			})

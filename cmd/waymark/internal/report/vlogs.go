@@ -94,11 +94,11 @@ func (v VictoriaLogs) Aggregate(q Query) (map[string]*Aggregates, error) {
 	defer cancel()
 	r := &vlRun{ctx: ctx, c: c, url: v.URL, st: st, q: q, w: q.Windows(), aggs: map[string]*Aggregates{},
 		slots: make(chan struct{}, maxConcurrentQueries)}
-	r.base = eventFilter
+	r.base = eventFilter + " " + notErased
 	if q.Product != "" {
 		r.base += " service.name:=" + strconv.Quote(q.Product)
 	}
-	steps := []func() error{r.installs, r.latest30, r.daily, r.servers, r.errors}
+	steps := []func() error{r.installs, r.latest30, r.daily, r.servers, r.errors, r.perRun}
 	if len(q.Funnel) > 0 {
 		steps = append(steps, func() error { return r.funnelOf("", q.Funnel) })
 	}
