@@ -141,7 +141,7 @@ func TestAgentRunsAreTaggedAndCounted(t *testing.T) {
 		field(t, s, "agents", &files)
 		var n int
 		field(t, s, "installs_30d", &n)
-		return n >= 6 && maps(files, want)
+		return n >= 6 && equalCounts(files, want)
 	}) {
 		t.Fatalf("report over the files: agents %v, want %v\ncollector:\n%s", files, want, c.output)
 	}
@@ -152,7 +152,7 @@ func TestAgentRunsAreTaggedAndCounted(t *testing.T) {
 			return false
 		}
 		field(t, s, "agents", &vlAgents)
-		return maps(vlAgents, want)
+		return equalCounts(vlAgents, want)
 	}) {
 		t.Fatalf("report over VictoriaLogs: agents %v, want %v", vlAgents, want)
 	}
@@ -204,8 +204,8 @@ func TestAgentRunsAreTaggedAndCounted(t *testing.T) {
 	}
 }
 
-// maps reports whether got equals want.
-func maps(got, want map[string]int) bool {
+// equalCounts reports whether got equals want.
+func equalCounts(got, want map[string]int) bool {
 	if len(got) != len(want) {
 		return false
 	}

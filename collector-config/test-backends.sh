@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the backend tests (VictoriaMetrics, VictoriaLogs single node and cluster, `waymark report
-# --victorialogs` against both, Prometheus, and the agent, sampling and erasure tests, which need
-# VictoriaLogs' delete API) verbosely against the installed backends and fails
-# unless every one of them ran and passed:
+# --victorialogs` against both, Prometheus, the agent, sampling and erasure tests, which need
+# VictoriaLogs' delete API, and the durability tests: collector kills, a VictoriaLogs outage, a
+# full disk) verbosely against the installed backends and fails unless every one of them ran and
+# passed:
 # a skip, a missing test or a failure all fail. `make test` runs the rest of the suite with
 # these left out (`--pattern` prints the -run/-skip pattern) and then this script.
 #
@@ -10,7 +11,8 @@
 set -euo pipefail
 
 tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus
-	TestAgentRunsAreTaggedAndCounted TestSampledInstallsSendAQuarter TestErasureLeavesNoTrace)
+	TestAgentRunsAreTaggedAndCounted TestSampledInstallsSendAQuarter TestErasureLeavesNoTrace
+	TestAcknowledgedEventsSurviveCollectorKills TestAcknowledgedEventsSurviveVictoriaLogsOutage TestFullDiskRefusesWhatItCannotStore)
 pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
 if [[ "${1:-}" == "--pattern" ]]; then
 	echo "$pattern"

@@ -285,10 +285,10 @@ func commandHelp(w io.Writer, product string) {
 // be sent (those show lists), PendingMetrics the batches of metric counts
 // waiting beside them.
 type Status struct {
-	Product        string         `json:"product"`
-	Mode           string         `json:"mode"`
-	Reason         string         `json:"reason"`
-	Rule           string         `json:"rule"`
+	Product string `json:"product"`
+	Mode    string `json:"mode"`
+	Reason  string `json:"reason"`
+	Rule    string `json:"rule"`
 	// InstallationID is the anonymous id this installation sends;
 	// DeviceID is the same value under its first name.
 	InstallationID *string        `json:"installation_id"`

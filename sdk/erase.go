@@ -10,6 +10,7 @@ import (
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/uuidx"
@@ -36,7 +37,7 @@ const eraseSendTimeout = 5 * time.Second
 func readErasure(d *statedir.Dir) (erasureRequest, bool) {
 	var r erasureRequest
 	b, err := d.ReadFile(statedir.Erasure, maxErasureFile)
-	if err != nil || json.Unmarshal(b, &r) != nil {
+	if err != nil || jsonx.Unmarshal(b, &r) != nil {
 		return r, false
 	}
 	if _, ok := uuidx.Parse([]byte(r.InstallationID)); !ok {

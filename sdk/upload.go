@@ -3,7 +3,6 @@ package sdk
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,7 +144,7 @@ func claimTicket(v string) (Config, bool) {
 	}
 	d.Remove(name)
 	var t childTicket
-	if json.Unmarshal(data, &t) != nil {
+	if jsonx.Unmarshal(data, &t) != nil {
 		return Config{}, false
 	}
 	cfg := Config{
@@ -272,38 +271,87 @@ func isTestBinary(exe string) bool {
 func runUploadChild(cfg Config, h host) {
 	killer := time.AfterFunc(childLifetime, func() { h.exit(0) })
 	defer killer.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
+	defer cancel()
+	// A `telemetry reset` (or disable, then enable) while this uploader
+	// works gives the machine a new installation id: what this uploader read
+	// under the old one is never sent, and it starts again from the state
+	// dir as it is now, so the new installation's events, which runs left to
+	// it, still leave. Bounded: a few restarts within the child's lifetime.
+	var done chan struct{}
+	for range maxUploadRestarts {
+		c, ok := prepareUploadChild(cfg, h)
+		if !ok {
+			break
+		}
+		up := c.childUploader()
+		if up == nil {
+			break
+		}
+		if done == nil {
+			// The update check does not wait behind a slow endpoint, nor
+			// the upload behind a slow manifest host.
+			done = make(chan struct{})
+			go func() {
+				defer close(done)
+				c.updateCheck(ctx)
+			}()
+		}
+		drain(ctx, up)
+		if !c.withdrawn() || ctx.Err() != nil {
+			break
+		}
+	}
+	if done != nil {
+		<-done
+	}
+}
+
+// maxUploadRestarts bounds how often one uploader starts again after the
+// installation id changed under it.
+const maxUploadRestarts = 3
+
+// prepareUploadChild decides for the uploader and sends a pending erasure
+// request; it reports false when nothing else may be sent.
+func prepareUploadChild(cfg Config, h host) (*Client, bool) {
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(nil)
 	if !c.usable() {
-		return
+		return nil, false
 	}
 	if c.decision.Mode != gate.On {
 		// The one thing sent while telemetry is off: an erasure request
 		// the user asked for and that could not be delivered then.
 		c.sendPendingErasure(context.Background(), childSendTimeout)
-		return
+		return nil, false
 	}
 	// An erasure request of an earlier install, still pending when the
 	// user enabled telemetry again, goes first.
 	c.sendPendingErasure(context.Background(), childSendTimeout)
 	id, ok := store.New(c.dir, h.now).PeekDeviceID()
 	if !ok {
-		return // forgotten: nothing pending may be sent
+		return nil, false // forgotten: nothing pending may be sent
 	}
 	if !sample.In(id, cfg.SampleRate) {
-		return // out of the sample: what waits here is never sent
+		return nil, false // out of the sample: what waits here is never sent
 	}
 	c.useID(id)
 	c.dir.RemoveUploaderTickets(staleTickets, h.now())
-	sender, err := export.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
+	return c, true
+}
+
+// childUploader is the uploader child's Uploader over c's state dir, or nil
+// when the endpoint cannot be used.
+func (c *Client) childUploader() *export.Uploader {
+	sender, err := export.NewSender(c.endpoint, c.cfg.AllowInsecure, childSendTimeout)
 	if err != nil {
-		return
+		return nil
 	}
-	up := &export.Uploader{
+	return &export.Uploader{
 		StateDir: c.dir,
-		Spool:    export.OpenSpool(c.dir, export.SpoolOptions{Now: h.now}),
+		Spool:    export.OpenSpool(c.dir, export.SpoolOptions{Now: c.h.now}),
 		Sender:   sender,
-		Now:      h.now,
+		Now:      c.h.now,
 		// Several runs may each have started an uploader before the first
 		// failure was written down; only the first may try.
 		RespectBackoff: true,
@@ -312,15 +360,4 @@ func runUploadChild(cfg Config, h host) {
 		// forgotten the machine since this uploader decided.
 		Hold: c.hold(c.guarded(c.dir)),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
-	defer cancel()
-	// The update check does not wait behind a slow endpoint, nor the
-	// upload behind a slow manifest host.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.updateCheck(ctx)
-	}()
-	drain(ctx, up)
-	<-done
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/otlpwire"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
@@ -185,7 +186,7 @@ func trimLedger(b []byte) []byte {
 	size := 0
 	for i := len(lines) - 1; i >= 0 && len(kept) < ledgerMaxEvents/2; i-- {
 		l := lines[i]
-		if len(l) == 0 || l[0] != '{' || !json.Valid(l) {
+		if len(l) == 0 || l[0] != '{' || !jsonx.Valid(l) {
 			continue
 		}
 		if size+len(l)+1 > ledgerMaxBytes/2 {
@@ -219,9 +220,8 @@ func ReadLedger(d *statedir.Dir) ([]LedgerEvent, error) {
 			continue
 		}
 		var e LedgerEvent
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber() // integers keep every digit
-		if dec.Decode(&e) != nil || e.Event == "" {
+		// Numbers come back as json.Number: integers keep every digit.
+		if jsonx.Unmarshal(line, &e) != nil || e.Event == "" {
 			continue
 		}
 		if e.Attributes == nil {

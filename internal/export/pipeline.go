@@ -174,7 +174,7 @@ func (p *Pipeline) FlushMetrics(context.Context) error {
 	if rm == nil || p.opts.Destination != ToSpool {
 		return nil
 	}
-	payload := otlpwire.AppendMetricsData(make([]byte, 0, payloadHint), p.opts.Resource, rm)
+	payload := otlpwire.AppendSumsAndGauges(make([]byte, 0, payloadHint), p.opts.Resource, rm)
 	return p.opts.Spool.Append(Kind(schema.MetricsKind), Metrics, payload)
 }
 

@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/gzipx"
 	"github.com/waymarkhq/waymark/internal/version"
 )
 
@@ -170,17 +170,10 @@ func (s *Sender) Send(ctx context.Context, sig Signal, body []byte) error {
 	if !sig.valid() {
 		return fmt.Errorf("exporter: send: invalid signal %v", sig)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(body); err != nil {
-		return fmt.Errorf("exporter: send: gzip: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("exporter: send: gzip: %w", err)
-	}
+	gz := gzipx.Compress(body)
 	target := *s.base
 	target.Path += sig.Path()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(gz.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(gz))
 	if err != nil {
 		return fmt.Errorf("exporter: send: %w", err)
 	}

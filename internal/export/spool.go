@@ -385,9 +385,18 @@ func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) 
 		}
 		refs = append(refs, r)
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].name < refs[j].name })
+	sort.Sort(refsByName(refs))
 	return refs, junk, nil
 }
+
+// refsByName sorts entries by name through sort.Sort, which the host has
+// linked already; sort.Slice would link its reflection-based swapper and a
+// second copy of the sorting code (12 KB).
+type refsByName []entryRef
+
+func (r refsByName) Len() int           { return len(r) }
+func (r refsByName) Less(i, j int) bool { return r[i].name < r[j].name }
+func (r refsByName) Swap(i, j int)      { r[i], r[j] = r[j], r[i] }
 
 func (s *Spool) removeAll(names []string) {
 	for _, n := range names {
