@@ -50,6 +50,7 @@ func run() error {
 	runs := flag.Int("runs", 5, "reports of each build per size")
 	base := flag.String("base", "main", "git revision the former report is built from (empty: none)")
 	keep := flag.Bool("keep", false, "keep the working folder")
+	vlBin := flag.String("victorialogs", os.Getenv("WAYMARK_VICTORIALOGS"), "the victoria-logs binary (default $WAYMARK_VICTORIALOGS, else bin/victoria-logs)")
 	flag.BoolVar(&serial, "serial", false, "let one query at a time through to VictoriaLogs (each query's own cost; the wall time is then their sum)")
 	flag.Parse()
 
@@ -57,9 +58,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	vlBin := filepath.Join(root, "bin", "victoria-logs")
-	if _, err := os.Stat(vlBin); err != nil {
-		return fmt.Errorf("%s: %w (collector-config/install-backend.sh installs it)", vlBin, err)
+	if *vlBin == "" {
+		*vlBin = filepath.Join(root, "bin", "victoria-logs")
+	}
+	if _, err := os.Stat(*vlBin); err != nil {
+		return fmt.Errorf("%s: %w (collector-config/install-backend.sh installs it)", *vlBin, err)
 	}
 	dir, cleanup, err := measure.Workdir("vlreport", *keep)
 	if err != nil {
@@ -88,7 +91,7 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("-installs: %q", s)
 		}
-		if err := bench(dir, vlBin, simBin, builds, n, *days, *runs, end); err != nil {
+		if err := bench(dir, *vlBin, simBin, builds, n, *days, *runs, end); err != nil {
 			return err
 		}
 	}
