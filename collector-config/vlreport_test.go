@@ -257,7 +257,13 @@ func checkSubstance(t *testing.T, args []string, report any) {
 		if s["installs_30d"].(float64) == 0 {
 			missing = append(missing, "installs_30d")
 		}
-		for _, k := range []string{"versions", "os", "platforms", "runtimes", "retention", "daily"} {
+		keys := []string{"versions", "os", "platforms", "runtimes", "daily"}
+		if name == "acme" {
+			// The report leaves out weeks in which no install was first seen: the 20 servers
+			// of the history leave most weeks of a short range without one.
+			keys = append(keys, "retention")
+		}
+		for _, k := range keys {
 			if v, ok := s[k].(map[string]any); ok && len(v) == 0 {
 				missing = append(missing, k)
 			}

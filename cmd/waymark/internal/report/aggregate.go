@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -8,7 +9,10 @@ import (
 // accumulator folds events, in any order, into per-product state whose size grows with
 // distinct installs, sessions and error groups, never with events: each install keeps its
 // first-seen time, its latest event of the last 30 days, a bit per active day and, for the
-// range's days, the version of its latest event that day.
+// range's days, the version of its latest event that day. The order of the events does not
+// change the state: of two events at the same instant, the one with the greater values wins,
+// and an event seen twice (a client's retry) changes nothing. So accumulators that read parts of
+// the input can be merged (merge) into the state of one that read it all.
 type accumulator struct {
 	w        Windows
 	product  string // if set, the only product kept
@@ -18,6 +22,12 @@ type accumulator struct {
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
 	rangeOffset                                           int // index of the range's first day in the bitset
+
+	// The last install added to, which the next records of a batch usually share.
+	lastProduct string
+	lastInstall UUID
+	lastP       *productAcc
+	lastIn      *installAcc
 }
 
 type productAcc struct {
@@ -54,11 +64,13 @@ type msTime struct {
 }
 
 type sessionAcc struct {
-	install  UUID
-	last     int64
+	install UUID
+	last    int64
+	uptime  time.Duration
+	version string
+	// interval is that of the latest heartbeat that carried one, sent at ivT.
+	ivT      int64
 	interval time.Duration
-	uptime   time.Duration
-	version  string
 }
 
 type errorAcc struct {
@@ -98,18 +110,22 @@ func (a *accumulator) add(ev *Event) {
 	if t > a.now || t < a.history {
 		return
 	}
-	p := a.productAcc(ev.Product)
-	in := p.installs[ev.Install]
-	if in == nil {
-		in = &installAcc{first: t}
-		p.installs[ev.Install] = in
+	p, in := a.lastP, a.lastIn
+	if in == nil || ev.Install != a.lastInstall || ev.Product != a.lastProduct {
+		p = a.productAcc(ev.Product)
+		in = p.installs[ev.Install]
+		if in == nil {
+			in = &installAcc{first: t}
+			p.installs[ev.Install] = in
+		}
+		a.lastProduct, a.lastInstall, a.lastP, a.lastIn = ev.Product, ev.Install, p, in
 	}
 	if t < in.first {
 		in.first = t
 	}
 	a.addRun(p, in, ev)
-	if t > a.month && t >= in.last30 {
-		in.last30, in.ver, in.os, in.arch, in.runtime = t, ev.Version, ev.OS, ev.Arch, ev.Runtime
+	if t > a.month {
+		in.setLast30(t, ev.Version, ev.OS, ev.Arch, ev.Runtime)
 	}
 	if t >= a.prevStart {
 		// An event at Now itself, when Now is midnight, belongs to the range's last day.
@@ -140,12 +156,7 @@ func (a *accumulator) add(ev *Event) {
 				s = &sessionAcc{install: ev.Install}
 				p.sessions[key] = s
 			}
-			if t >= s.last {
-				s.last, s.uptime, s.version = t, ev.Uptime, ev.Version
-				if ev.Interval > 0 {
-					s.interval = ev.Interval
-				}
-			}
+			s.beat(t, ev.Uptime, ev.Version, ev.Interval)
 		}
 	case KindErrorReport:
 		if t >= a.rangeStart {
@@ -156,23 +167,128 @@ func (a *accumulator) add(ev *Event) {
 				p.errors[k] = e
 			}
 			e.reports[ev.EventID] = ev.Install
-			if v, ok := e.installs[ev.Install]; !ok || t >= v.t {
-				e.installs[ev.Install] = timedVersion{t, ev.Version}
-			}
+			e.report(ev.Install, timedVersion{t, ev.Version})
 		}
 	}
 }
 
 func (in *installAcc) setDayVersion(day int32, t int64, ver string) {
 	for i := len(in.dayVers) - 1; i >= 0; i-- {
-		if in.dayVers[i].day == day {
-			if t >= in.dayVers[i].t {
-				in.dayVers[i].t, in.dayVers[i].ver = t, ver
+		if d := &in.dayVers[i]; d.day == day {
+			if t > d.t || (t == d.t && ver > d.ver) {
+				d.t, d.ver = t, ver
 			}
 			return
 		}
 	}
 	in.dayVers = append(in.dayVers, dayVer{day, t, ver})
+}
+
+// setLast30 keeps the latest event of the last 30 days; at the same instant, the greater
+// values (version, then OS, arch and runtime), so that the order of reading does not matter.
+func (in *installAcc) setLast30(t int64, ver, os, arch, runtime string) {
+	if t < in.last30 {
+		return
+	}
+	if t == in.last30 {
+		a, b := [4]string{ver, os, arch, runtime}, [4]string{in.ver, in.os, in.arch, in.runtime}
+		if slices.Compare(a[:], b[:]) <= 0 {
+			return
+		}
+	}
+	in.last30, in.ver, in.os, in.arch, in.runtime = t, ver, os, arch, runtime
+}
+
+// beat folds one heartbeat into its session; at the same instant, the greater version and
+// uptime win.
+func (s *sessionAcc) beat(t int64, uptime time.Duration, ver string, interval time.Duration) {
+	if t > s.last || (t == s.last && (ver > s.version || (ver == s.version && uptime > s.uptime))) {
+		s.last, s.uptime, s.version = t, uptime, ver
+	}
+	s.setInterval(t, interval)
+}
+
+// setInterval keeps the interval of the latest heartbeat that has one (the greater at the same
+// instant).
+func (s *sessionAcc) setInterval(t int64, interval time.Duration) {
+	if interval > 0 && (t > s.ivT || (t == s.ivT && interval > s.interval)) {
+		s.ivT, s.interval = t, interval
+	}
+}
+
+// report keeps, per install, the version of its latest report of the group.
+func (e *errorAcc) report(install UUID, v timedVersion) {
+	if old, ok := e.installs[install]; !ok || v.t > old.t || (v.t == old.t && v.ver > old.ver) {
+		e.installs[install] = v
+	}
+}
+
+// merge folds b, which read other events of the same query, into a; b is not used after.
+func (a *accumulator) merge(b *accumulator) {
+	for name, bp := range b.products {
+		ap := a.products[name]
+		if ap == nil {
+			a.products[name] = bp
+			continue
+		}
+		for id := range bp.erased {
+			ap.erase(id)
+		}
+		if bp.rateAt > 0 {
+			ap.setRate(bp.rate, bp.rateAt)
+		}
+		for id, bi := range bp.installs {
+			ai := ap.installs[id]
+			if ai == nil {
+				ap.installs[id] = bi
+				continue
+			}
+			ai.first = min(ai.first, bi.first)
+			if bi.last30 > 0 {
+				ai.setLast30(bi.last30, bi.ver, bi.os, bi.arch, bi.runtime)
+			}
+			if ai.bits == nil {
+				ai.bits = bi.bits
+			} else {
+				for i, w := range bi.bits {
+					ai.bits[i] |= w
+				}
+			}
+			for _, dv := range bi.dayVers {
+				ai.setDayVersion(dv.day, dv.t, dv.ver)
+			}
+			for _, m := range bi.ms {
+				ai.reached(m.name, m.t)
+			}
+			for _, ag := range bi.run.agents {
+				if !slices.Contains(ai.run.agents, ag) {
+					ai.run.agents = append(ai.run.agents, ag)
+				}
+			}
+		}
+		for id, bs := range bp.sessions {
+			as := ap.sessions[id]
+			if as == nil {
+				ap.sessions[id] = bs
+				continue
+			}
+			as.beat(bs.last, bs.uptime, bs.version, 0)
+			as.setInterval(bs.ivT, bs.interval)
+		}
+		for k, be := range bp.errors {
+			ae := ap.errors[k]
+			if ae == nil {
+				ap.errors[k] = be
+				continue
+			}
+			for id, install := range be.reports {
+				ae.reports[id] = install
+			}
+			for id, v := range be.installs {
+				ae.report(id, v)
+			}
+		}
+	}
 }
 
 func (in *installAcc) reached(name string, t int64) {

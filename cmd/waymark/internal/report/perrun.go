@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/waymarkhq/waymark/collector-config/logsql"
 	"github.com/waymarkhq/waymark/internal/schema"
 )
 
@@ -49,11 +50,19 @@ type runFacts struct {
 
 // addRun folds ev's per-run facts into the install's and the product's state.
 func (a *accumulator) addRun(p *productAcc, in *installAcc, ev *Event) {
-	if ev.SampleRate > 0 && ev.Time >= p.rateAt {
-		p.rate, p.rateAt = ev.SampleRate, ev.Time
+	if ev.SampleRate > 0 {
+		p.setRate(ev.SampleRate, ev.Time)
 	}
 	if ev.Agent != "" && ev.Time >= a.rangeStart && !slices.Contains(in.run.agents, ev.Agent) {
 		in.run.agents = append(in.run.agents, ev.Agent)
+	}
+}
+
+// setRate keeps the sample rate of the latest event that carried one (the greater at the same
+// instant, so that the order of reading does not matter).
+func (p *productAcc) setRate(rate float64, t int64) {
+	if t > p.rateAt || (t == p.rateAt && rate > p.rate) {
+		p.rate, p.rateAt = rate, t
 	}
 }
 
@@ -185,35 +194,27 @@ const notErased = `-app.installation.id:in(event_name:="` + EventErasure + `" | 
 // sample rate of each product's latest event that carried one, as Files computes them.
 func (r *vlRun) perRun() error {
 	w := r.w
-	rows, err := r.run(r.base + ` ` + schema.AttrAgent + `:* ` + span(w.RangeStart, w.Now, true) + `
-| stats by (service.name, ` + schema.AttrAgent + `) count_uniq(app.installation.id) as installs`)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil || !slices.Contains(schema.AgentNames(), row[schema.AttrAgent]) {
-			continue
-		}
-		if g.Agents[row[schema.AttrAgent]], err = count(row, "installs"); err != nil {
+	agents := func() error {
+		return r.each(r.base+` `+schema.AttrAgent+`:* `+span(w.RangeStart, w.Now, true)+`
+| stats by (service.name, `+schema.AttrAgent+`) count_uniq(app.installation.id) as installs`, func(row logsql.Row, g *Aggregates) error {
+			if !slices.Contains(schema.AgentNames(), row[schema.AttrAgent]) {
+				return nil
+			}
+			var err error
+			g.Agents[row[schema.AttrAgent]], err = count(row, "installs")
 			return err
-		}
+		})
 	}
-	rows, err = r.run(r.base + ` ` + schema.AttrSampleRate + `:* ` + span(w.History, w.Now, true) + `
-| stats by (service.name) field_max(_time, ` + schema.AttrSampleRate + `) as rate`)
-	if err != nil {
-		return err
+	rate := func() error {
+		return r.each(r.base+` `+schema.AttrSampleRate+`:* `+span(w.History, w.Now, true)+`
+| stats by (service.name) field_max(_time, `+schema.AttrSampleRate+`) as rate`, func(row logsql.Row, g *Aggregates) error {
+			if f, err := strconv.ParseFloat(row["rate"], 64); err == nil && f > 0 && f <= 1 {
+				g.SampleRate = f
+			}
+			return nil
+		})
 	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
-		if f, err := strconv.ParseFloat(row["rate"], 64); err == nil && f > 0 && f <= 1 {
-			g.SampleRate = f
-		}
-	}
-	return nil
+	return r.parallel(agents, rate)
 }
 
 // EstimateSentence says, on every page of a sampled product, that its counts are estimates.
