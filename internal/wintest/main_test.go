@@ -104,6 +104,7 @@ func setUp() error {
 			return fmt.Errorf("build %s for windows: %v\n%s", dir, err, out)
 		}
 	}
+	buildErr = buildTestBinaries()
 	if err := <-booted; err != nil {
 		return err
 	}

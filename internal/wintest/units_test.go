@@ -47,6 +47,58 @@ var wineDeleteatFallback bool
 func init() { wineDeleteatFallback = true }
 `
 
+// testBins holds the core packages' test binaries for windows/amd64, built
+// by buildTestBinaries; buildErr says why they are not there.
+var (
+	testBins string
+	buildErr error
+)
+
+// buildTestBinaries builds the core packages' tests for windows/amd64 in one
+// go command, so the packages compile in parallel, each with wineGapFile.
+func buildTestBinaries() error {
+	testBins = filepath.Join(root, "tests")
+	replace := map[string]string{}
+	for _, pkg := range corePackages {
+		dir := filepath.Join(repo, pkg)
+		name, _, err := countTests(dir, "windows")
+		if err != nil {
+			return err
+		}
+		gap := filepath.Join(root, strings.ReplaceAll(pkg, "/", "_")+"-winegap.go")
+		if err := os.WriteFile(gap, fmt.Appendf(nil, wineGapFile, name), 0o644); err != nil {
+			return err
+		}
+		replace[filepath.Join(dir, "zz_winegap_windows_test.go")] = gap
+	}
+	overlay, _ := json.Marshal(map[string]map[string]string{"Replace": replace})
+	overlayFile := filepath.Join(root, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+		return err
+	}
+	if err := os.Mkdir(testBins, 0o755); err != nil {
+		return err
+	}
+	args := []string{"test", "-c", "-o", testBins + "/", "-overlay", overlayFile, "-ldflags=-checklinkname=0"}
+	for _, pkg := range corePackages {
+		args = append(args, "./"+pkg)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the core packages' tests for windows: %v\n%s", err, out)
+	}
+	// go test -c -o DIR/ names each binary after its package's folder.
+	for _, pkg := range corePackages {
+		from := filepath.Join(testBins, filepath.Base(pkg)+".test.exe")
+		if err := os.Rename(from, filepath.Join(testBins, strings.ReplaceAll(pkg, "/", "_")+".test.exe")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // tally counts a package's top-level tests by outcome.
 type tally struct {
 	linux, windows          int // tests compiled for each
@@ -86,7 +138,7 @@ func TestCorePackagesPassAsWindowsBinaries(t *testing.T) {
 
 func runPackage(t *testing.T, pkg string) *tally {
 	dir := filepath.Join(repo, pkg)
-	name, linux, err := countTests(dir, "linux")
+	_, linux, err := countTests(dir, "linux")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,24 +146,9 @@ func runPackage(t *testing.T, pkg string) *tally {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	gap := filepath.Join(work, "winegap.go")
-	if err := os.WriteFile(gap, fmt.Appendf(nil, wineGapFile, name), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	overlay, _ := json.Marshal(map[string]map[string]string{
-		"Replace": {filepath.Join(dir, "zz_winegap_windows_test.go"): gap},
-	})
-	overlayFile := filepath.Join(work, "overlay.json")
-	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join(work, filepath.Base(pkg)+".test.exe")
-	build := exec.Command("go", "test", "-c", "-o", exe, "-overlay", overlayFile, "-ldflags=-checklinkname=0", ".")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build %s's tests for windows: %v\n%s", pkg, err, out)
+	exe := filepath.Join(testBins, strings.ReplaceAll(pkg, "/", "_")+".test.exe")
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
 
 	// test2json runs the binary under Wine, in the package's folder (tests
