@@ -839,7 +839,10 @@ func TestBudgetBoundsLockWaits(t *testing.T) {
 	if took < budget*9/10 {
 		t.Errorf("10 busy locks gave up after %v: the budget of %v was not used", took, budget)
 	}
-	if took > budget+100*time.Millisecond {
+	// Without the budget the first wait alone would last 1 s; the bound
+	// leaves room for a loaded machine (or Wine, where each try is a round
+	// trip to wineserver).
+	if took > 700*time.Millisecond {
 		t.Errorf("10 busy locks took %v, want about the budget of %v (1 s each without it)", took, budget)
 	}
 	// With the budget spent, a free lock is still taken at once.

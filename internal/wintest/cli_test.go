@@ -338,3 +338,29 @@ func TestWindowsBlackHoledEndpointCostsNoExitTime(t *testing.T) {
 		t.Error("nothing pending after a black-holed upload: the events were lost")
 	}
 }
+
+// A state dir that everyone may write into is not used: Windows has no
+// mode bits, so Waymark reads the folder's access list. Wine shows a Unix
+// folder of mode 0777 as one whose list lets Everyone write.
+func TestWindowsStateDirWritableByEveryoneIsNotUsed(t *testing.T) {
+	p := acme()
+	fresh(t, p)
+	if err := os.MkdirAll(p.stateDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p.stateDir(), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	c := clitest.NewCollector(t)
+	p.hello(t, p.env(c.URL))
+	if err := waitWineIdle(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s := p.status(t, p.env(c.URL))
+	if s.Mode != "off" || s.Rule != "state_dir_unsafe" {
+		t.Fatalf("status mode %s rule %s, want off by state_dir_unsafe", s.Mode, s.Rule)
+	}
+	if ents, _ := os.ReadDir(p.stateDir()); len(ents) != 0 || len(c.Requests()) != 0 {
+		t.Fatalf("the state dir holds %d entries and %d requests were sent, want none", len(ents), len(c.Requests()))
+	}
+}
