@@ -20,7 +20,8 @@ import (
 // The Windows suite's shared state, set up once by TestMain.
 var (
 	root       string // the suite's temporary folder
-	prefix     string // WINEPREFIX, inside root
+	prefix     string // WINEPREFIX of the example CLIs' tests, inside root
+	unitPrefix string // WINEPREFIX of the core packages' tests, inside root
 	wine       string // the wine64 loader
 	wineserver string
 	repo       string // the module's root
@@ -54,7 +55,12 @@ func run(m *testing.M) int {
 		stopWine()
 		return 1
 	}
+	// The core packages' tests run in their own prefix meanwhile: Wine
+	// spends most of its time waiting, and the CLI tests wait for their
+	// prefix to have no process left.
+	go runUnitTests(unitPrefix)
 	code := m.Run()
+	<-unitsDone
 	stopWine()
 	return code
 }
@@ -77,19 +83,24 @@ func setUp() error {
 		return err
 	}
 	prefix = filepath.Join(root, "prefix")
+	unitPrefix = filepath.Join(root, "prefix-units")
 
-	// Boot the prefix while Go builds: both take a while.
-	booted := make(chan error, 1)
-	go func() {
-		out, err := output(wineCmd(context.Background(), nil, "wineboot", "--init"))
-		if err == nil {
-			err = waitWineIdle(2 * time.Minute)
-		}
-		if err != nil {
-			err = fmt.Errorf("wineboot: %v\n%s", err, out)
-		}
-		booted <- err
-	}()
+	// Boot the prefixes while Go builds: both take a while.
+	booted := make(chan error, 2)
+	for _, pfx := range []string{prefix, unitPrefix} {
+		go func() {
+			cmd := wineCmd(context.Background(), nil, "wineboot", "--init")
+			cmd.Env = wineEnvIn(pfx, nil)
+			out, err := output(cmd)
+			if err == nil {
+				err = waitIdle(pfx, 2*time.Minute)
+			}
+			if err != nil {
+				err = fmt.Errorf("wineboot: %v\n%s", err, out)
+			}
+			booted <- err
+		}()
+	}
 	dll := filepath.Join(root, "bcryptprimitives.dll")
 	if out, err := exec.Command(gcc, "-shared", "-O2", "-o", dll, "testdata/processprng.c").CombinedOutput(); err != nil {
 		return fmt.Errorf("build the ProcessPrng shim: %v\n%s", err, out)
@@ -105,16 +116,20 @@ func setUp() error {
 		}
 	}
 	buildErr = buildTestBinaries()
-	if err := <-booted; err != nil {
-		return err
+	for range 2 {
+		if err := <-booted; err != nil {
+			return err
+		}
 	}
-	sys32 := filepath.Join(prefix, "drive_c", "windows", "system32")
 	b, err := os.ReadFile(dll)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(sys32, "bcryptprimitives.dll"), b, 0o644); err != nil {
-		return fmt.Errorf("install the shim: %v", err)
+	for _, pfx := range []string{prefix, unitPrefix} {
+		sys32 := filepath.Join(pfx, "drive_c", "windows", "system32")
+		if err := os.WriteFile(filepath.Join(sys32, "bcryptprimitives.dll"), b, 0o644); err != nil {
+			return fmt.Errorf("install the shim: %v", err)
+		}
 	}
 	// A Go program must start: the shim is what makes it.
 	out, err := output(wineCmd(context.Background(), nil, acmeExe, "--version"))
@@ -142,12 +157,15 @@ func findTool(name, fallback string) (string, error) {
 // chatter, no display (Wine runs headless), no Mono or Gecko install
 // prompts, and extra. Nothing else of this process's environment: no CI
 // variable (CI=true turns telemetry off), no OTEL_*.
-func wineEnv(extra []string) []string {
+func wineEnv(extra []string) []string { return wineEnvIn(prefix, extra) }
+
+// wineEnvIn is wineEnv for the prefix pfx.
+func wineEnvIn(pfx string, extra []string) []string {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + root,
 		"USER=" + userName(),
-		"WINEPREFIX=" + prefix,
+		"WINEPREFIX=" + pfx,
 		"WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=mscoree,mshtml=",
 		"TMPDIR=" + root,
@@ -174,11 +192,14 @@ func wineCmd(ctx context.Context, extra []string, exe string, args ...string) *e
 
 // waitWineIdle waits until every process of the prefix has exited and
 // wineserver with them; an error says something was still running after d.
-func waitWineIdle(d time.Duration) error {
+func waitWineIdle(d time.Duration) error { return waitIdle(prefix, d) }
+
+// waitIdle is waitWineIdle for the prefix pfx.
+func waitIdle(pfx string, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wineserver, "--wait")
-	cmd.Env = wineEnv(nil)
+	cmd.Env = wineEnvIn(pfx, nil)
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("processes of the Wine prefix still running after %v", d)
@@ -192,9 +213,11 @@ func waitWineIdle(d time.Duration) error {
 // process inherited, so their CPU time is counted.
 func stopWine() {
 	if wineserver != "" {
-		cmd := exec.Command(wineserver, "--kill")
-		cmd.Env = wineEnv(nil)
-		cmd.Run()
+		for _, pfx := range []string{prefix, unitPrefix} {
+			cmd := exec.Command(wineserver, "--kill")
+			cmd.Env = wineEnvIn(pfx, nil)
+			cmd.Run()
+		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

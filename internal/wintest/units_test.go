@@ -111,10 +111,15 @@ type tally struct {
 // for windows/amd64, runs them under Wine and requires every test that runs
 // to pass and at least minShare of the package's tests to run and pass.
 func TestCorePackagesPassAsWindowsBinaries(t *testing.T) {
+	// They ran in their own prefix while the other tests of this suite ran.
+	<-unitsDone
 	results := map[string]*tally{}
 	for _, pkg := range corePackages {
 		t.Run(strings.ReplaceAll(pkg, "/", "_"), func(t *testing.T) {
-			r := runPackage(t, pkg)
+			r, err := unitResults[pkg].tally, unitResults[pkg].err
+			if err != nil {
+				t.Fatal(err)
+			}
 			results[pkg] = r
 			for _, f := range r.failures {
 				t.Errorf("%s %s failed under Wine:\n%s", pkg, f, strings.Join(r.output[f], ""))
@@ -136,19 +141,41 @@ func TestCorePackagesPassAsWindowsBinaries(t *testing.T) {
 	fmt.Print("core packages' tests under Wine (top-level tests; share = passed / linux):\n" + b.String())
 }
 
-func runPackage(t *testing.T, pkg string) *tally {
+// unitResults holds each core package's outcome once unitsDone is closed.
+var (
+	unitResults = map[string]struct {
+		tally *tally
+		err   error
+	}{}
+	unitsDone = make(chan struct{})
+)
+
+// runUnitTests runs the core packages' test binaries one after another in
+// the prefix pfx, then closes unitsDone.
+func runUnitTests(pfx string) {
+	defer close(unitsDone)
+	for _, pkg := range corePackages {
+		r, err := runPackage(pfx, pkg)
+		unitResults[pkg] = struct {
+			tally *tally
+			err   error
+		}{r, err}
+	}
+}
+
+func runPackage(pfx, pkg string) (*tally, error) {
 	dir := filepath.Join(repo, pkg)
 	_, linux, err := countTests(dir, "linux")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	_, windows, err := countTests(dir, "windows")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	exe := filepath.Join(testBins, strings.ReplaceAll(pkg, "/", "_")+".test.exe")
 	if buildErr != nil {
-		t.Fatal(buildErr)
+		return nil, buildErr
 	}
 
 	// test2json runs the binary under Wine, in the package's folder (tests
@@ -159,15 +186,15 @@ func runPackage(t *testing.T, pkg string) *tally {
 	cmd.Dir = dir
 	// Through test2json the Windows binary gets the suite's Wine
 	// environment; GOFLAGS and the like are not its business.
-	cmd.Env = wineEnv([]string{"GOFLAGS=" + os.Getenv("GOFLAGS")})
+	cmd.Env = wineEnvIn(pfx, []string{"GOFLAGS=" + os.Getenv("GOFLAGS")})
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	r := &tally{linux: linux, windows: windows, output: map[string][]string{}}
 	sc := bufio.NewScanner(stdout)
@@ -203,13 +230,13 @@ func runPackage(t *testing.T, pkg string) *tally {
 	}
 	err = cmd.Wait()
 	if ctx.Err() != nil {
-		t.Fatalf("%s's tests did not finish under Wine within 8 minutes", pkg)
+		return nil, fmt.Errorf("%s's tests did not finish under Wine within 8 minutes", pkg)
 	}
 	if err != nil && r.failed == 0 {
-		t.Fatalf("%s's test binary under Wine: %v\n%s", pkg, err, stderr.String())
+		return nil, fmt.Errorf("%s's test binary under Wine: %v\n%s", pkg, err, stderr.String())
 	}
 	sort.Strings(r.skips)
-	return r
+	return r, nil
 }
 
 // countTests parses the package's test files that build for goos (on amd64)
