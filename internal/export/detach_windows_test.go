@@ -104,7 +104,7 @@ func TestStartDetached(t *testing.T) {
 
 func TestStartDetachedMissingExe(t *testing.T) {
 	_, err := StartDetached(filepath.Join(t.TempDir(), "no-such-program.exe"), nil, nil)
-	if err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
-		t.Fatalf("err = %v, want an exporter error", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "export: ") {
+		t.Fatalf("err = %v, want an export error", err)
 	}
 }
