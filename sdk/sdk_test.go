@@ -71,7 +71,7 @@ func listFiles(t *testing.T, dir string) []string {
 	var out []string
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && p != dir {
-			out = append(out, strings.TrimPrefix(p, dir))
+			out = append(out, filepath.ToSlash(strings.TrimPrefix(p, dir))) // "/device_id" on every OS
 		}
 		return nil
 	})

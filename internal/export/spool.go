@@ -501,6 +501,9 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // evicted by an Append meanwhile
 		}
+		if err != nil && !errors.Is(err, errCorrupt) {
+			continue // unreadable just now: kept for a later upload
+		}
 		if err != nil || kind != r.kind || gotSig != r.sig {
 			s.dir.SpoolRemove(r.name)
 			continue
@@ -512,10 +515,16 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 }
 
 // read returns an entry's payload, or errCorrupt when the file does not match
-// its name or its checksum; it never reads more than the name promises.
+// its name or its checksum; it never reads more than the name promises. An
+// entry that cannot be opened or read just now (on Windows, while another
+// process has it open without sharing: a writer's rename, a virus scanner)
+// is an error other than errCorrupt: it stays for a later upload.
 func (s *Spool) read(r entryRef) (Kind, Signal, []byte, error) {
 	b, err := s.dir.SpoolRead(r.name, r.size)
 	if errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, nil, err
+	}
+	if err != nil && !errors.Is(err, statedir.ErrTooLarge) && !errors.Is(err, statedir.ErrUnsafe) {
 		return 0, 0, nil, err
 	}
 	if err != nil || int64(len(b)) != r.size {
