@@ -65,9 +65,27 @@ func PlainError(raw string) string {
 		if rejected {
 			return where + " refused the events as malformed (" + text + "); they were dropped"
 		}
-		return where + " answered " + text
+		return where + " answered " + text + askedToWait(s)
 	}
 	return stripRequest(s)
+}
+
+// askedToWait says how long the endpoint asked clients to wait, from the
+// "(Retry-After 5m0s)" the uploader records, or "" when it asked nothing.
+func askedToWait(s string) string {
+	_, rest, ok := strings.Cut(s, "(Retry-After ")
+	if !ok {
+		return ""
+	}
+	raw, _, ok := strings.Cut(rest, ")")
+	d, err := time.ParseDuration(raw)
+	if !ok || err != nil || d <= 0 || d > 24*time.Hour {
+		return ""
+	}
+	if d%time.Minute == 0 {
+		return " and asked to wait " + Count(int64(d/time.Minute), "minute", "minutes")
+	}
+	return " and asked to wait " + Count(int64(d.Round(time.Second)/time.Second), "second", "seconds")
 }
 
 // hostOf finds the host the error is about: the URL of a `Post "…"` or the
