@@ -50,6 +50,7 @@ type kitchenSink struct {
 	Nested []map[string][]int
 	N      json.Number
 	Any    any
+	//lint:ignore U1000 an unexported field, which the decoder must leave alone as encoding/json does
 	hidden int
 }
 
