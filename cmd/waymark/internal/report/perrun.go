@@ -26,7 +26,7 @@ import (
 func (d *decoder) perRun(r *rawRecord, ev *Event) bool {
 	if r.agent != nil {
 		if !slices.Contains(schema.AgentNames(), string(r.agent)) {
-			d.skip("agent.name not one of the agents")
+			d.skip(schema.AttrAgent + " not one of the agents")
 			return false
 		}
 		ev.Agent = d.intern(r.agent)
@@ -34,7 +34,7 @@ func (d *decoder) perRun(r *rawRecord, ev *Event) bool {
 	if r.sampleRate != nil {
 		f, ok := number(r.sampleRate)
 		if !ok || !(f > 0 && f <= 1) {
-			d.skip("waymark.sample_rate not in (0, 1]")
+			d.skip(schema.AttrSampleRate + " not in (0, 1]")
 			return false
 		}
 		ev.SampleRate = f
