@@ -78,10 +78,10 @@ func (c *Client) offerReport(r any, stack []byte) {
 	eid, _ := uuidx.NewV4()
 	emit := func() error {
 		return c.emit(schema.EventErrorReport,
-			attribute.String("event.id", eid),
-			attribute.String("exception.type", s.String(fmt.Sprintf("%T", r))),
-			attribute.String("exception.message", s.String(fmt.Sprint(r))),
-			attribute.String("exception.stacktrace", s.String(string(stack))),
+			attribute.String(schema.AttrEventID, eid),
+			attribute.String(schema.AttrExceptionType, s.String(fmt.Sprintf("%T", r))),
+			attribute.String(schema.AttrExceptionMessage, s.String(fmt.Sprint(r))),
+			attribute.String(schema.AttrExceptionStacktrace, s.String(string(stack))),
 		)
 	}
 	var err error

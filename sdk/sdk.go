@@ -434,7 +434,7 @@ func (c *Client) sendUsage(store *store.Store) {
 		if err != nil {
 			return err
 		}
-		return c.emit(schema.EventUsage, attribute.String("event.id", eid))
+		return c.emit(schema.EventUsage, attribute.String(schema.AttrEventID, eid))
 	}); err != nil {
 		c.note("usage ping: %v", err)
 	}
@@ -474,7 +474,7 @@ func (c *Client) initDebug() {
 	c.perRun = perRunAttrs(cfg, c.decision)
 	c.setMilestones(nil)
 	eid, _ := uuidx.NewV4()
-	c.emit(schema.EventUsage, attribute.String("event.id", eid))
+	c.emit(schema.EventUsage, attribute.String(schema.AttrEventID, eid))
 	if cfg.Server {
 		c.startServer()
 	}
@@ -556,7 +556,7 @@ func (c *Client) reach(name string, st *milestoneState) {
 	}
 	emit := func() error {
 		return c.emit(schema.EventMilestone,
-			attribute.String("milestone.name", name), attribute.String("event.id", eid))
+			attribute.String(schema.AttrMilestoneName, name), attribute.String(schema.AttrEventID, eid))
 	}
 	if c.decision.Mode == gate.Debug {
 		emit()
@@ -636,19 +636,19 @@ func (c *Client) spoolMetrics(st *store.Store) error {
 // nothing else.
 func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
-		attribute.String("service.name", cfg.Product),
-		attribute.String("service.version", cfg.Version),
-		attribute.String("app.installation.id", installID),
-		attribute.String("os.type", osType(runtime.GOOS)),
-		attribute.String("host.arch", hostArch(runtime.GOARCH)),
-		attribute.String("process.runtime.name", "go"),
-		attribute.String("process.runtime.version", runtime.Version()),
-		attribute.String("telemetry.sdk.name", "waymark"),
-		attribute.String("telemetry.sdk.language", "go"),
-		attribute.String("telemetry.sdk.version", Version),
+		attribute.String(schema.ResServiceName, cfg.Product),
+		attribute.String(schema.ResServiceVersion, cfg.Version),
+		attribute.String(schema.ResInstallationID, installID),
+		attribute.String(schema.ResOSType, osType(runtime.GOOS)),
+		attribute.String(schema.ResHostArch, hostArch(runtime.GOARCH)),
+		attribute.String(schema.ResRuntimeName, "go"),
+		attribute.String(schema.ResRuntimeVersion, runtime.Version()),
+		attribute.String(schema.ResSDKName, "waymark"),
+		attribute.String(schema.ResSDKLanguage, "go"),
+		attribute.String(schema.ResSDKVersion, Version),
 	}
 	if sessionID != "" {
-		attrs = append(attrs, attribute.String("session.id", sessionID))
+		attrs = append(attrs, attribute.String(schema.ResSessionID, sessionID))
 	}
 	return attrs
 }

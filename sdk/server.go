@@ -115,13 +115,13 @@ func (c *Client) beat() {
 	up := now.Sub(c.started)
 	eid, _ := uuidx.NewV4()
 	attrs := []attribute.KeyValue{
-		attribute.String("event.id", eid),
-		attribute.String("session.start", c.started.UTC().Format(time.RFC3339)),
-		attribute.Int64("session.uptime_s", int64(up/time.Second)),
-		attribute.Int64("heartbeat.interval_s", int64(c.cfg.Heartbeat/time.Second)),
+		attribute.String(schema.AttrEventID, eid),
+		attribute.String(schema.AttrSessionStart, c.started.UTC().Format(time.RFC3339)),
+		attribute.Int64(schema.AttrSessionUptime, int64(up/time.Second)),
+		attribute.Int64(schema.AttrHeartbeatInterval, int64(c.cfg.Heartbeat/time.Second)),
 	}
 	if c.cfg.APIVersion != "" {
-		attrs = append(attrs, attribute.String("api.version", c.cfg.APIVersion))
+		attrs = append(attrs, attribute.String(schema.AttrAPIVersion, c.cfg.APIVersion))
 	}
 	if err := c.emit(schema.EventHeartbeat, attrs...); err != nil {
 		c.note("heartbeat: %v", err)

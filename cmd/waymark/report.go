@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/cmd/waymark/internal/report"
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 type reportFlags struct {
@@ -54,7 +55,7 @@ func parseReportFlags(args []string, now time.Time, stderr io.Writer) (*reportFl
 		return nil
 	})
 	fs.StringVar(&rf.csv, "csv", "", "also write one CSV file per table into `DIR` (created if needed)")
-	fs.Func("product", "report only this `service.name` (default: a section per product)", func(v string) error {
+	fs.Func("product", "report only this `"+schema.ResServiceName+"` (default: a section per product)", func(v string) error {
 		if v == "" {
 			return errors.New("empty product")
 		}

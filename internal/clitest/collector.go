@@ -23,6 +23,8 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // Request is one OTLP/HTTP request as the endpoint received it.
@@ -160,8 +162,8 @@ func (c *Collector) Named(name string) []Event {
 // received so far, duplicates included.
 func (c *Collector) Milestones() []string {
 	var out []string
-	for _, e := range c.Named("waymark.milestone") {
-		out = append(out, e.Attrs["milestone.name"])
+	for _, e := range c.Named(schema.EventMilestone) {
+		out = append(out, e.Attrs[schema.AttrMilestoneName])
 	}
 	return out
 }

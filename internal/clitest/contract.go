@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/gate"
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 const (
@@ -61,7 +62,7 @@ func FirstRunAndFailedDeploy(t *testing.T, s Spec) {
 	if got := col.Milestones(); !slices.Equal(got, []string{"first_run"}) {
 		t.Fatalf("%s hello delivered milestones %v, want exactly one first_run", s.Product, got)
 	}
-	if n := len(col.Named("waymark.usage")); n != 1 {
+	if n := len(col.Named(schema.EventUsage)); n != 1 {
 		t.Errorf("%s hello delivered %d usage pings, want 1", s.Product, n)
 	}
 
@@ -234,15 +235,15 @@ func CrashReport(t *testing.T, s Spec) {
 	if !strings.Contains(out, "home-WMCANARY7q3") {
 		t.Fatalf("the crash's stack does not hold the home path, so the scrub check would prove nothing:\n%s", out)
 	}
-	if !col.WaitFor(deliveryWait, func() bool { return len(col.Named("waymark.error_report")) > 0 }) {
-		t.Fatalf("no waymark.error_report arrived after answering y:\n%s", out)
+	if !col.WaitFor(deliveryWait, func() bool { return len(col.Named(schema.EventErrorReport)) > 0 }) {
+		t.Fatalf("no %s arrived after answering y:\n%s", schema.EventErrorReport, out)
 	}
 	in.WaitIdle(idleWait)
-	reps := col.Named("waymark.error_report")
+	reps := col.Named(schema.EventErrorReport)
 	if len(reps) != 1 {
 		t.Fatalf("%d error reports arrived, want 1", len(reps))
 	}
-	if !strings.Contains(reps[0].Attrs["exception.message"], "nil map") || !strings.Contains(reps[0].Attrs["exception.stacktrace"], "main.go") {
+	if !strings.Contains(reps[0].Attrs[schema.AttrExceptionMessage], "nil map") || !strings.Contains(reps[0].Attrs[schema.AttrExceptionStacktrace], "main.go") {
 		t.Errorf("the report lacks the panic: %v", reps[0].Attrs)
 	}
 	parts := []string{"WMCANARY", home}

@@ -26,7 +26,7 @@ func ErasurePayload(res []attribute.KeyValue, version, eventID string, at time.T
 	rec.SetTimestamp(at)
 	rec.SetObservedTimestamp(at)
 	rec.SetSeverity(log.SeverityInfo)
-	rec.AddAttributes(attribute.String("event.id", eventID))
+	rec.AddAttributes(attribute.String(schema.AttrEventID, eventID))
 	lp.Logger(ScopeName, log.WithInstrumentationVersion(version)).Emit(context.Background(), rec)
 	lp.Shutdown(context.Background())
 	scope := instrumentation.Scope{Name: ScopeName, Version: version}

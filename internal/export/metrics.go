@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // deltaMetrics keeps Waymark's metrics between collections: the
@@ -54,18 +56,18 @@ func (d *deltaMetrics) collect(version string, now time.Time) *metricdata.Resour
 		pts := make([]metricdata.DataPoint[int64], 0, len(names))
 		for _, n := range names {
 			pts = append(pts, metricdata.DataPoint[int64]{
-				Attributes: attribute.NewSet(attribute.String("milestone.name", n)),
+				Attributes: attribute.NewSet(attribute.String(schema.AttrMilestoneName, n)),
 				StartTime:  d.start, Time: now, Value: d.milestones[n],
 			})
 		}
 		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.milestones", Description: "Milestones first reached on an installation.", Unit: "{milestone}",
+			Name: schema.MetricMilestones, Description: "Milestones first reached on an installation.", Unit: "{milestone}",
 			Data: metricdata.Sum[int64]{DataPoints: pts, Temporality: metricdata.DeltaTemporality, IsMonotonic: true},
 		})
 	}
 	if d.heartbeats > 0 {
 		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.heartbeats", Description: "Server heartbeats.", Unit: "{heartbeat}",
+			Name: schema.MetricHeartbeats, Description: "Server heartbeats.", Unit: "{heartbeat}",
 			Data: metricdata.Sum[int64]{
 				DataPoints:  []metricdata.DataPoint[int64]{{StartTime: d.start, Time: now, Value: d.heartbeats}},
 				Temporality: metricdata.DeltaTemporality, IsMonotonic: true,
@@ -74,7 +76,7 @@ func (d *deltaMetrics) collect(version string, now time.Time) *metricdata.Resour
 	}
 	if !d.uptimeAt.IsZero() {
 		ms = append(ms, metricdata.Metrics{
-			Name: "waymark.session.uptime", Description: "Seconds since the server process started.", Unit: "s",
+			Name: schema.MetricSessionUptime, Description: "Seconds since the server process started.", Unit: "s",
 			Data: metricdata.Gauge[float64]{DataPoints: []metricdata.DataPoint[float64]{{Time: d.uptimeAt, Value: d.uptime}}},
 		})
 	}

@@ -234,7 +234,7 @@ func dataFiles(dir string, warn func(string)) ([]string, error) {
 }
 
 // idMarker precedes an installation id in the collector's OTLP JSON.
-var idMarker = []byte(`"key":"app.installation.id","value":{"stringValue":"`)
+var idMarker = []byte(`"key":"` + schema.ResInstallationID + `","value":{"stringValue":"`)
 
 // scanFile returns the ids that sent an erasure request in the file, and every installation
 // id the file holds.
@@ -329,7 +329,7 @@ type otlpResource struct {
 // installID returns the entry's app.installation.id, lower-cased, or "".
 func (r *otlpResource) installID() string {
 	for _, a := range r.Resource.Attributes {
-		if a.Key == "app.installation.id" && a.Value.StringValue != nil {
+		if a.Key == schema.ResInstallationID && a.Value.StringValue != nil {
 			if u, ok := uuidx.Parse([]byte(*a.Value.StringValue)); ok {
 				return uuidString(u)
 			}

@@ -41,13 +41,13 @@ func (v VictoriaLogs) base() string { return strings.TrimRight(v.URL, "/") }
 // Requests implements Backend: the ids of the erasure requests VictoriaLogs holds.
 func (v VictoriaLogs) Requests() ([]string, error) {
 	rows, err := logsql.Run(context.Background(), v.client(), v.URL,
-		`event_name:="`+schema.EventErasure+`" | uniq by (app.installation.id)`, time.Now())
+		`event_name:="`+schema.EventErasure+`" | uniq by (`+schema.ResInstallationID+`)`, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("erase: victorialogs %s: %w", v.URL, err)
 	}
 	var ids []string
 	for _, r := range rows {
-		if id := r["app.installation.id"]; id != "" {
+		if id := r[schema.ResInstallationID]; id != "" {
 			ids = append(ids, id)
 		}
 	}
@@ -60,7 +60,7 @@ func idFilter(ids []string) string {
 	for i, id := range ids {
 		q[i] = strconv.Quote(id)
 	}
-	return "app.installation.id:in(" + strings.Join(q, ", ") + ")"
+	return schema.ResInstallationID + ":in(" + strings.Join(q, ", ") + ")"
 }
 
 // Delete implements Backend: one delete task for all ids, waited for, then checked.

@@ -104,23 +104,23 @@ func (d *decoder) checkResource(res *rawResource) *resourceCheck {
 	case res.bad != "":
 		c.before = res.bad
 	case res.install == nil:
-		c.before = "no app.installation.id"
+		c.before = "no " + schema.ResInstallationID
 	default:
 		if c.install, ok = parseUUID(res.install); !ok {
-			c.before = "app.installation.id is not a UUID"
+			c.before = schema.ResInstallationID + " is not a UUID"
 		} else if res.session != nil {
 			if c.session, ok = parseUUID(res.session); !ok {
-				c.before = "session.id is not a UUID"
+				c.before = schema.ResSessionID + " is not a UUID"
 			}
 		}
 	}
 	switch {
 	case !validName(res.product, maxProductLen, false):
-		c.after = "service.name missing or not a product name"
+		c.after = schema.ResServiceName + " missing or not a product name"
 	case res.os != nil && !slices.Contains(schema.OSTypes(), string(res.os)):
-		c.after = "os.type not one of Go's"
+		c.after = schema.ResOSType + " not one of Go's"
 	case res.arch != nil && !slices.Contains(schema.HostArches(), string(res.arch)):
-		c.after = "host.arch not one of Go's"
+		c.after = schema.ResHostArch + " not one of Go's"
 	case (res.version != nil && !printableShort(res.version, maxVersionLen)) || (res.runtime != nil && !printableShort(res.runtime, maxVersionLen)):
 		c.after = "version too long or not printable"
 	}
@@ -180,7 +180,7 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 	ev.Install, ev.Session = rc.install, rc.session
 	var ok bool
 	if ev.EventID, ok = parseUUID(r.eventID); !ok {
-		d.skip("event.id missing or not a UUID")
+		d.skip(schema.AttrEventID + " missing or not a UUID")
 		return ev, false
 	}
 	if rc.after != "" {
@@ -202,7 +202,7 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 	switch ev.Kind {
 	case KindMilestone:
 		if !validName(r.milestone, maxMilestoneLen, true) {
-			d.skip("milestone.name missing or not a milestone name")
+			d.skip(schema.AttrMilestoneName + " missing or not a milestone name")
 			return ev, false
 		}
 		ev.Milestone = d.intern(r.milestone)

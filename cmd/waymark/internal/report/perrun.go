@@ -26,7 +26,7 @@ import (
 func (d *decoder) perRun(r *rawRecord, ev *Event) bool {
 	if r.agent != nil {
 		if !slices.Contains(schema.AgentNames(), string(r.agent)) {
-			d.skip("agent.name not one of the agents")
+			d.skip(schema.AttrAgent + " not one of the agents")
 			return false
 		}
 		ev.Agent = d.intern(r.agent)
@@ -34,7 +34,7 @@ func (d *decoder) perRun(r *rawRecord, ev *Event) bool {
 	if r.sampleRate != nil {
 		f, ok := number(r.sampleRate)
 		if !ok || !(f > 0 && f <= 1) {
-			d.skip("waymark.sample_rate not in (0, 1]")
+			d.skip(schema.AttrSampleRate + " not in (0, 1]")
 			return false
 		}
 		ev.SampleRate = f
@@ -188,7 +188,7 @@ func scaleProduct(p *Product, f float64) {
 
 // notErased leaves out, in every VictoriaLogs query, the installs that asked for erasure and
 // whose records `waymark erase` has not deleted yet: a subquery over all time finds their ids.
-const notErased = `-app.installation.id:in(event_name:="` + EventErasure + `" | fields app.installation.id)`
+const notErased = `-` + schema.ResInstallationID + `:in(event_name:="` + EventErasure + `" | fields ` + schema.ResInstallationID + `)`
 
 // perRun: installs active in the range by the agents that made their runs there, and the
 // sample rate of each product's latest event that carried one, as Files computes them.
@@ -196,7 +196,7 @@ func (r *vlRun) perRun() error {
 	w := r.w
 	agents := func() error {
 		return r.each(r.base+` `+schema.AttrAgent+`:* `+span(w.RangeStart, w.Now, true)+`
-| stats by (service.name, `+schema.AttrAgent+`) count_uniq(app.installation.id) as installs`, func(row logsql.Row, g *Aggregates) error {
+| stats by (`+schema.ResServiceName+`, `+schema.AttrAgent+`) count_uniq(`+schema.ResInstallationID+`) as installs`, func(row logsql.Row, g *Aggregates) error {
 			if !slices.Contains(schema.AgentNames(), row[schema.AttrAgent]) {
 				return nil
 			}
@@ -207,7 +207,7 @@ func (r *vlRun) perRun() error {
 	}
 	rate := func() error {
 		return r.each(r.base+` `+schema.AttrSampleRate+`:* `+span(w.History, w.Now, true)+`
-| stats by (service.name) field_max(_time, `+schema.AttrSampleRate+`) as rate`, func(row logsql.Row, g *Aggregates) error {
+| stats by (`+schema.ResServiceName+`) field_max(_time, `+schema.AttrSampleRate+`) as rate`, func(row logsql.Row, g *Aggregates) error {
 			if f, err := strconv.ParseFloat(row["rate"], 64); err == nil && f > 0 && f <= 1 {
 				g.SampleRate = f
 			}

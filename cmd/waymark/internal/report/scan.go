@@ -572,19 +572,19 @@ func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func
 							return
 						}
 						switch string(k) {
-						case "service.name":
+						case schema.ResServiceName:
 							res.product = v
-						case "service.version":
+						case schema.ResServiceVersion:
 							res.version = v
-						case "app.installation.id":
+						case schema.ResInstallationID:
 							res.install = v
-						case "session.id":
+						case schema.ResSessionID:
 							res.session = v
-						case "os.type":
+						case schema.ResOSType:
 							res.os = v
-						case "host.arch":
+						case schema.ResHostArch:
 							res.arch = v
-						case "process.runtime.version":
+						case schema.ResRuntimeVersion:
 							res.runtime = v
 						}
 					})
@@ -630,7 +630,8 @@ func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func
 
 func isResourceKey(k []byte) bool {
 	switch string(k) {
-	case "service.name", "service.version", "app.installation.id", "session.id", "os.type", "host.arch", "process.runtime.version":
+	case schema.ResServiceName, schema.ResServiceVersion, schema.ResInstallationID, schema.ResSessionID,
+		schema.ResOSType, schema.ResHostArch, schema.ResRuntimeVersion:
 		return true
 	}
 	return false
@@ -656,17 +657,17 @@ func scanRecord(s *scanner, r *rawRecord) {
 						return
 					}
 					switch string(k) {
-					case "event.id":
+					case schema.AttrEventID:
 						r.eventID = v
-					case "milestone.name":
+					case schema.AttrMilestoneName:
 						r.milestone = v
-					case "heartbeat.interval_s":
+					case schema.AttrHeartbeatInterval:
 						r.interval = v
-					case "session.uptime_s":
+					case schema.AttrSessionUptime:
 						r.uptime = v
-					case "exception.type":
+					case schema.AttrExceptionType:
 						r.excType = v
-					case "exception.message":
+					case schema.AttrExceptionMessage:
 						r.excMsg = v
 					case schema.AttrAgent:
 						r.agent = v

@@ -96,7 +96,7 @@ func (v VictoriaLogs) Aggregate(q Query) (map[string]*Aggregates, error) {
 		slots: make(chan struct{}, maxConcurrentQueries)}
 	r.base = eventFilter + " " + notErased
 	if q.Product != "" {
-		r.base += " service.name:=" + strconv.Quote(q.Product)
+		r.base += " " + schema.ResServiceName + ":=" + strconv.Quote(q.Product)
 	}
 	steps := []func() error{r.installs, r.latest30, r.daily, r.servers, r.errors, r.perRun}
 	if len(q.Funnel) > 0 {
@@ -187,7 +187,7 @@ func (r *vlRun) apply(rows []logsql.Row, fn func(row logsql.Row, g *Aggregates) 
 // product returns the aggregates of the row's product, or nil for a row without one (the
 // collector stores none such; Files would leave the record out). r.mu is held.
 func (r *vlRun) product(row logsql.Row) *Aggregates {
-	name := row["service.name"]
+	name := row[schema.ResServiceName]
 	if name == "" || (r.q.Product != "" && name != r.q.Product) {
 		return nil
 	}
@@ -245,7 +245,7 @@ func rowTime(row logsql.Row, field string) (time.Time, error) {
 
 // milestoneIs selects the milestone records named m.
 func milestoneIs(m string) string {
-	return "event_name:=" + strconv.Quote(schema.EventMilestone) + " milestone.name:=" + strconv.Quote(m)
+	return "event_name:=" + strconv.Quote(schema.EventMilestone) + " " + schema.AttrMilestoneName + ":=" + strconv.Quote(m)
 }
 
 // installs asks, in one pass over everything since History grouped by install, then by the UTC
@@ -264,8 +264,8 @@ func (r *vlRun) installs() error {
 	if !declared {
 		// The milestones reached in the range.
 		err := r.each(r.base+" "+span(w.RangeStart, w.Now, true)+` event_name:=`+strconv.Quote(schema.EventMilestone)+`
-| stats by (service.name, milestone.name) count() as events`, func(row logsql.Row, _ *Aggregates) error {
-			if m := row["milestone.name"]; m != "" && !slices.Contains(names, m) {
+| stats by (`+schema.ResServiceName+`, `+schema.AttrMilestoneName+`) count() as events`, func(row logsql.Row, _ *Aggregates) error {
+			if m := row[schema.AttrMilestoneName]; m != "" && !slices.Contains(names, m) {
 				names = append(names, m)
 			}
 			return nil
@@ -302,8 +302,8 @@ func (r *vlRun) installs() error {
 		sums = append(sums, fmt.Sprintf("count() if (m%d:>0) as r%d", i, i))
 	}
 	query := r.base + " " + span(w.History, w.Now, true) + `
-| stats by (service.name, app.installation.id) ` + strings.Join(flags, ",\n    ") + `
-| stats by (service.name, _time:1d) ` + strings.Join(sums, ",\n    ")
+| stats by (` + schema.ResServiceName + `, ` + schema.ResInstallationID + `) ` + strings.Join(flags, ",\n    ") + `
+| stats by (` + schema.ResServiceName + `, _time:1d) ` + strings.Join(sums, ",\n    ")
 	rows, err := r.run(query)
 	if err != nil {
 		return err
@@ -335,7 +335,7 @@ func (r *vlRun) installs() error {
 			g.New += c[0]
 			// A first event at Now itself, when Now is midnight, is in the range's last day.
 			g.Daily[min(int(day.Sub(w.RangeStart)/(24*time.Hour)), n-1)].New += c[0]
-			p := row["service.name"]
+			p := row[schema.ResServiceName]
 			if reached[p] == nil {
 				reached[p] = map[string]int{}
 			}
@@ -383,10 +383,10 @@ func (r *vlRun) installs() error {
 func (r *vlRun) latest30() error {
 	w := r.w
 	return r.each(r.base+` _time:(`+ts(w.Month)+`, `+ts(w.Now)+`]
-| stats by (service.name, app.installation.id)
-    field_max(_time, service.version) as version, field_max(_time, os.type) as os,
-    field_max(_time, host.arch) as arch, field_max(_time, process.runtime.version) as runtime
-| stats by (service.name, version, os, arch, runtime) count() as installs`, func(row logsql.Row, g *Aggregates) error {
+| stats by (`+schema.ResServiceName+`, `+schema.ResInstallationID+`)
+    field_max(_time, `+schema.ResServiceVersion+`) as version, field_max(_time, `+schema.ResOSType+`) as os,
+    field_max(_time, `+schema.ResHostArch+`) as arch, field_max(_time, `+schema.ResRuntimeVersion+`) as runtime
+| stats by (`+schema.ResServiceName+`, version, os, arch, runtime) count() as installs`, func(row logsql.Row, g *Aggregates) error {
 		n, err := count(row, "installs")
 		if err != nil {
 			return err
@@ -428,16 +428,16 @@ func (r *vlRun) daily() error {
 	}
 	lastDay := func() error {
 		return r.each(r.base+" "+span(last, w.Now, true)+`
-| stats by (service.name, app.installation.id) field_max(_time, service.version) as version
-| stats by (service.name, version) count() as installs`, add(func(logsql.Row) (int, error) { return len(w.Days) - 1, nil }))
+| stats by (`+schema.ResServiceName+`, `+schema.ResInstallationID+`) field_max(_time, `+schema.ResServiceVersion+`) as version
+| stats by (`+schema.ResServiceName+`, version) count() as installs`, add(func(logsql.Row) (int, error) { return len(w.Days) - 1, nil }))
 	}
 	if !last.After(w.RangeStart) {
 		return lastDay()
 	}
 	return r.parallel(lastDay, func() error {
 		return r.each(r.base+" "+span(w.RangeStart, last, false)+`
-| stats by (service.name, app.installation.id, _time:1d) field_max(_time, service.version) as version
-| stats by (service.name, _time, version) count() as installs`, add(func(row logsql.Row) (int, error) {
+| stats by (`+schema.ResServiceName+`, `+schema.ResInstallationID+`, _time:1d) field_max(_time, `+schema.ResServiceVersion+`) as version
+| stats by (`+schema.ResServiceName+`, _time, version) count() as installs`, add(func(row logsql.Row) (int, error) {
 			t, err := rowTime(row, "_time")
 			return int(t.Sub(w.RangeStart) / (24 * time.Hour)), err
 		}))
@@ -456,7 +456,7 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 	w := r.w
 	filter := r.base
 	if product != "" {
-		filter += " service.name:=" + strconv.Quote(product)
+		filter += " " + schema.ResServiceName + ":=" + strconv.Quote(product)
 	}
 	var firsts, gaps, stats []string
 	for i, m := range steps {
@@ -474,13 +474,13 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 		stats = append(stats, fmt.Sprintf("count() if (%s) as n%d", c, i), fmt.Sprintf("quantile(0.5, d%d) if (%s) as m%d", i, c, i))
 	}
 	query := filter + " " + span(w.History, w.Now, true) + `
-| stats by (service.name, app.installation.id) min(_time) as _time,
+| stats by (` + schema.ResServiceName + `, ` + schema.ResInstallationID + `) min(_time) as _time,
     ` + strings.Join(firsts, ",\n    ") + `
 | filter ` + span(w.RangeStart, w.Now, true)
 	if len(gaps) > 0 {
 		query += "\n| math " + strings.Join(gaps, ", ")
 	}
-	query += "\n| stats by (service.name)\n    " + strings.Join(stats, ",\n    ")
+	query += "\n| stats by (" + schema.ResServiceName + ")\n    " + strings.Join(stats, ",\n    ")
 	rows, err := r.run(query)
 	if err != nil {
 		return err
@@ -493,7 +493,7 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 	}
 	r.mu.Unlock()
 	return r.apply(rows, func(row logsql.Row, g *Aggregates) error {
-		if product != "" && row["service.name"] != product {
+		if product != "" && row[schema.ResServiceName] != product {
 			return nil
 		}
 		if len(g.Funnel) != len(steps) {
@@ -524,9 +524,9 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 func (r *vlRun) servers() error {
 	w := r.w
 	perSession := r.base + ` event_name:=` + strconv.Quote(schema.EventHeartbeat) + ` ` + span(w.Live, w.Now, true) + `
-| stats by (service.name, session.id, app.installation.id) max(_time) as _time,
-    field_max(_time, service.version) as version, field_max(_time, session.uptime_s) as uptime,
-    field_max(_time, heartbeat.interval_s) if (heartbeat.interval_s:>0) as interval`
+| stats by (` + schema.ResServiceName + `, ` + schema.ResSessionID + `, ` + schema.ResInstallationID + `) max(_time) as _time,
+    field_max(_time, ` + schema.ResServiceVersion + `) as version, field_max(_time, ` + schema.AttrSessionUptime + `) as uptime,
+    field_max(_time, ` + schema.AttrHeartbeatInterval + `) if (` + schema.AttrHeartbeatInterval + `:>0) as interval`
 	rows, err := r.run(perSession + `
 | stats by (interval) count() as sessions`)
 	if err != nil {
@@ -549,7 +549,7 @@ func (r *vlRun) servers() error {
 	}
 	return r.each(perSession+`
 | filter `+strings.Join(live, " or ")+`
-| stats by (service.name, version) count() as live, quantile(0.5, uptime) as uptime`, func(row logsql.Row, g *Aggregates) error {
+| stats by (`+schema.ResServiceName+`, version) count() as live, quantile(0.5, uptime) as uptime`, func(row logsql.Row, g *Aggregates) error {
 		n, err := count(row, "live")
 		if err != nil {
 			return err
@@ -575,15 +575,15 @@ func (r *vlRun) errors() error {
 	groups := map[key]*ErrorAgg{}
 	var order []key
 	err := r.each(r.base+` event_name:=`+strconv.Quote(schema.EventErrorReport)+` `+span(w.RangeStart, w.Now, true)+`
-| stats by (service.name, exception.type, exception.message, app.installation.id)
-    field_max(_time, service.version) as version, count_uniq(event.id) as reports
-| stats by (service.name, exception.type, exception.message, version) count() as installs, sum(reports) as reports`,
+| stats by (`+schema.ResServiceName+`, `+schema.AttrExceptionType+`, `+schema.AttrExceptionMessage+`, `+schema.ResInstallationID+`)
+    field_max(_time, `+schema.ResServiceVersion+`) as version, count_uniq(`+schema.AttrEventID+`) as reports
+| stats by (`+schema.ResServiceName+`, `+schema.AttrExceptionType+`, `+schema.AttrExceptionMessage+`, version) count() as installs, sum(reports) as reports`,
 		func(row logsql.Row, g *Aggregates) error {
 			c, err := counts(row, "installs", "reports")
 			if err != nil {
 				return err
 			}
-			k := key{row["service.name"], row["exception.type"], row["exception.message"]}
+			k := key{row[schema.ResServiceName], row[schema.AttrExceptionType], row[schema.AttrExceptionMessage]}
 			e := groups[k]
 			if e == nil {
 				e = &ErrorAgg{Type: k.typ, Message: k.msg, Versions: map[string]int{}}
