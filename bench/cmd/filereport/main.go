@@ -25,7 +25,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/waymarkhq/waymark/bench/internal/measure"
@@ -200,9 +199,7 @@ func report(b build, store, now string) (sample, []byte, error) {
 		return s, nil, fmt.Errorf("%s: %v\n%s", b.name, err, stderr.String())
 	}
 	s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.rssMB = float64(ru.Maxrss) / 1024
-	}
+	s.rssMB = peakRSSMB(cmd.ProcessState)
 	return s, out.Bytes(), nil
 }
 
