@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -248,19 +247,7 @@ func TestServerHeartbeats(t *testing.T) {
 	if !col.WaitFor(10*time.Second, func() bool { return len(col.Named("waymark.heartbeat")) >= 4 }) {
 		t.Fatalf("heartbeats: got %d in 10s", len(col.Named("waymark.heartbeat")))
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("acme-server exit: %v\n%s", err, se.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("acme-server did not exit within 5s of SIGTERM")
-	}
+	stopServer(t, cmd, &se, 5*time.Second)
 	hb := col.Named("waymark.heartbeat")
 	sessions := map[string]bool{}
 	for _, e := range hb {

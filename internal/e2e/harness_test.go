@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,4 +175,23 @@ func hasAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// stopServer sends acme-server SIGTERM and fails the test unless it exits 0
+// within limit; stderr is what it printed, shown on failure.
+func stopServer(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, limit time.Duration) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("acme-server exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(limit):
+		t.Fatalf("acme-server did not exit within %v of SIGTERM", limit)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -75,19 +74,7 @@ func TestServerStopsSendingOnceDisabled(t *testing.T) {
 		t.Fatalf("the server sent %d requests in the 4 s after telemetry disable (and its grace)", n-before)
 	}
 	requireForgotten(t, in, "acme-server running")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("acme-server exit: %v\n%s", err, se.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("acme-server did not exit within 5s of SIGTERM")
-	}
+	stopServer(t, cmd, &se, 5*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	if n := len(col.Requests()); n != before {
 		t.Fatalf("the server sent %d requests at its shutdown after telemetry disable", n-before)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -156,19 +155,7 @@ func TestRetryAfterHoldsAServerOff(t *testing.T) {
 	if n := ep.Requests(); n != 1 {
 		t.Fatalf("%d requests while running, want 1 (the refused one)", n)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("acme-server exit: %v\n%s", err, se.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("acme-server did not exit within 10 s of SIGTERM")
-	}
+	stopServer(t, cmd, &se, 10*time.Second)
 	if n := ep.Requests(); n != 1 {
 		t.Fatalf("%d requests by the end of the shutdown, want 1: the final flush ignored Retry-After", n)
 	}

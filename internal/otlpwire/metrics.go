@@ -98,6 +98,15 @@ func appendMetricsData(dst []byte, res []attribute.KeyValue, rm *metricdata.Reso
 	return closeField(dst, rmStart)
 }
 
+// openMetric opens a Metric message as field num and writes its name,
+// description and unit; the caller appends the data and closes it.
+func openMetric(b []byte, num int, m *metricdata.Metrics) ([]byte, int) {
+	b, start := openField(b, num)
+	b = appendStringField(b, metricName, m.Name)
+	b = appendStringField(b, metricDescription, m.Description)
+	return appendStringField(b, metricUnit, m.Unit), start
+}
+
 // appendSumOrGauge is appendMetric for int64 sums and float64 gauges only.
 func appendSumOrGauge(b []byte, num int, m *metricdata.Metrics) ([]byte, bool) {
 	switch m.Data.(type) {
@@ -105,10 +114,7 @@ func appendSumOrGauge(b []byte, num int, m *metricdata.Metrics) ([]byte, bool) {
 	default:
 		return b, false
 	}
-	b, start := openField(b, num)
-	b = appendStringField(b, metricName, m.Name)
-	b = appendStringField(b, metricDescription, m.Description)
-	b = appendStringField(b, metricUnit, m.Unit)
+	b, start := openMetric(b, num, m)
 	switch d := m.Data.(type) {
 	case metricdata.Sum[int64]:
 		b = appendSum(b, d, true)
@@ -147,10 +153,7 @@ func appendMetric(b []byte, num int, m *metricdata.Metrics) ([]byte, bool) {
 	default:
 		return b, false
 	}
-	b, start := openField(b, num)
-	b = appendStringField(b, metricName, m.Name)
-	b = appendStringField(b, metricDescription, m.Description)
-	b = appendStringField(b, metricUnit, m.Unit)
+	b, start := openMetric(b, num, m)
 	switch d := m.Data.(type) {
 	case metricdata.Sum[int64]:
 		b = appendSum(b, d, true)
