@@ -17,6 +17,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/telemetrytext"
+	"github.com/waymarkhq/waymark/milestones"
 )
 
 // Command runs the `telemetry` subcommand for a CLI: pass the arguments after
@@ -68,7 +69,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if sub != "status" && sub != "show" && !flags.all && !c.usable() {
-		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.decision.Reason)
+		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.dirProblem())
 		return 1
 	}
 	switch sub {
@@ -87,6 +88,19 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	}
 	commandUsage(stderr, cfg.Product)
 	return 2
+}
+
+// dirProblem says why the state dir cannot be used. The decision's reason
+// may name a rule that outranks the state dir (the environment, CI), which
+// is not why the command cannot save anything.
+func (c *Client) dirProblem() string {
+	if c.dirUnsafe != nil {
+		return c.dirUnsafe.Error()
+	}
+	if _, err := milestones.Dir(c.cfg.Product, c.cfg.StateDir, c.h.lookup, c.h.userConfigDir); err != nil {
+		return err.Error()
+	}
+	return c.decision.Reason
 }
 
 // How parseCommandArgs found the arguments.

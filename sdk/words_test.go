@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +69,26 @@ func TestStatusOffSaysHowToTurnItBackOn(t *testing.T) {
 		if text := b.String(); strings.Contains(text, "To opt out") || !strings.Contains(text, want) {
 			t.Errorf("rule %s: want %q and no \"To opt out\":\n%s", rule, want, text)
 		}
+	}
+}
+
+// A command that cannot save because the state dir is unsafe says so, even
+// when a rule that outranks the state dir (here the environment) decided
+// the mode: the environment is not why nothing could be saved.
+func TestCommandRefusedForAnUnsafeStateDirNamesTheStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY": "off"})
+	var out, errOut bytes.Buffer
+	if code := command(goodConfig(dir), h, []string{"disable"}, &out, &errOut); code != 1 {
+		t.Fatalf("disable in an unsafe state dir: exit %d, want 1\n%s%s", code, out.String(), errOut.String())
+	}
+	if msg := errOut.String(); !strings.Contains(msg, "writable by group or others") || strings.Contains(msg, "ACME_TELEMETRY") {
+		t.Fatalf("disable's error does not say why the state dir cannot be used: %q", msg)
 	}
 }
