@@ -469,8 +469,14 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 			if d.Failures > 1 {
 				text += fmt.Sprintf(" (%d times in a row)", d.Failures)
 			}
-			next, _ := parseTime(d.NextAttempt)
-			text += "; " + telemetrytext.Retry(next, now, server)
+			if st.Mode == gate.On.String() {
+				next, _ := parseTime(d.NextAttempt)
+				text += "; " + telemetrytext.Retry(next, now, server)
+			} else {
+				// Off or local, nothing tries again: saying that the next
+				// run will would be untrue.
+				text += "; nothing is sent while telemetry is " + st.Mode
+			}
 		}
 		fmt.Fprintf(w, "  last error:      %s\n", text)
 	}

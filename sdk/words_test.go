@@ -52,6 +52,31 @@ func TestStatusTextSpeaksPlainly(t *testing.T) {
 	}
 }
 
+// TestStatusWhenNotOnPromisesNoRetry: a delivery error recorded while
+// telemetry was on is still shown when it is off or local, but no next try
+// is promised: no run sends anything then.
+func TestStatusWhenNotOnPromisesNoRetry(t *testing.T) {
+	raw := `exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`
+	now := time.Date(2026, 12, 7, 23, 39, 0, 0, time.UTC)
+	next := "2026-12-07T23:48:00Z"
+	for _, mode := range []string{"off", "local"} {
+		st := Status{
+			Product: "acme", Mode: mode, Reason: "DO_NOT_TRACK=1 is set", Rule: "do_not_track", Pending: 1,
+			Delivery:  &DeliveryView{Failures: 2, LastError: &raw, NextAttempt: &next},
+			LastError: &raw, OptOut: []string{"ACME_TELEMETRY=off"},
+		}
+		var b strings.Builder
+		writeStatus(&b, st, now, false)
+		text := b.String()
+		if strings.Contains(text, "try again") {
+			t.Errorf("mode %s: status promises a retry that no run will make:\n%s", mode, text)
+		}
+		if want := "could not reach 127.0.0.1:4318: connection refused (2 times in a row); nothing is sent while telemetry is " + mode; !strings.Contains(text, want) {
+			t.Errorf("mode %s: status lacks %q:\n%s", mode, want, text)
+		}
+	}
+}
+
 // TestStatusOffSaysHowToTurnItBackOn: when off, the last line says what
 // turns telemetry on again for the rule that decided, never how to opt out.
 func TestStatusOffSaysHowToTurnItBackOn(t *testing.T) {
