@@ -65,11 +65,11 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(c.probe)
 	if (sub == "enable" || sub == "local") && c.decision.Policy() {
-		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, c.decision.Reason)
+		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, oneLine(c.decision.Reason))
 		return 1
 	}
 	if sub != "status" && sub != "show" && !flags.all && !c.usable() {
-		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.dirProblem())
+		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, oneLine(c.dirProblem()))
 		return 1
 	}
 	switch sub {
@@ -89,6 +89,12 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	commandUsage(stderr, cfg.Product)
 	return 2
 }
+
+// oneLine makes text the command did not write (a path from the
+// environment, a saved file's error) one printable line: the writers the
+// command prints through keep newlines, so a newline in such a value could
+// otherwise print a line of its own.
+func oneLine(s string) string { return safetext.Line(s, 4096) }
 
 // dirProblem says why the state dir cannot be used. The decision's reason
 // may name a rule that outranks the state dir (the environment, CI), which
@@ -156,7 +162,7 @@ var modeOf = map[string]string{"enable": "on", "disable": "off", "local": "local
 func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 	product := c.cfg.Product
 	if err := store.New(c.dir, c.h.now).SetMode(modeOf[sub]); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	switch sub {
@@ -164,12 +170,12 @@ func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s telemetry is enabled: anonymous usage data will be sent.\n", product)
 	case "disable":
 		if err := c.forget(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry disable: could not forget everything: %v\n", product, err)
+			fmt.Fprintf(stderr, "%s telemetry disable: could not forget everything: %s\n", product, oneLine(err.Error()))
 		}
 		fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent. This machine's installation id, "+
 			"pending events, record of sent events and milestones were deleted; enabling again later starts a new installation.\n", product)
 	case "local":
-		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, c.dir.PathOf(statedir.LocalLog))
+		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, oneLine(c.dir.PathOf(statedir.LocalLog)))
 	}
 	c.noteIfOverridden(stdout)
 	return 0
@@ -185,18 +191,18 @@ func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if err := c.sharedDirUnsafe(); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	if err := store.New(d, c.h.now).SetMode(modeOf[sub]); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s --all: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s --all: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	fmt.Fprintf(stdout, "Telemetry is %s for every Waymark-instrumented tool of this user (saved in %s), "+
-		"unless a tool's own choice says otherwise.\n", modeOf[sub], d.Path())
+		"unless a tool's own choice says otherwise.\n", modeOf[sub], oneLine(d.Path()))
 	if sub == "disable" && c.usable() {
 		if err := c.forget(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %v\n", product, err)
+			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %s\n", product, oneLine(err.Error()))
 		}
 	}
 	c.noteIfOverridden(stdout)
@@ -209,7 +215,7 @@ func (c *Client) noteIfOverridden(stdout io.Writer) {
 	after := &Client{cfg: c.cfg, h: c.h}
 	after.resolve(after.probe)
 	if !after.decision.Saved() {
-		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", c.cfg.Product, after.decision.Mode, after.decision.Reason)
+		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", c.cfg.Product, after.decision.Mode, oneLine(after.decision.Reason))
 	}
 }
 
@@ -251,11 +257,11 @@ func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
 	id, err := store.New(c.dir, c.h.now).ResetDeviceID()
 	if err != nil {
-		fmt.Fprintf(stderr, "%s telemetry reset: %v\n", product, err)
+		fmt.Fprintf(stderr, "%s telemetry reset: %s\n", product, oneLine(err.Error()))
 		return 1
 	}
 	if err := export.OpenSpool(c.dir, export.SpoolOptions{}).Clear(); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %v\n", product, err)
+		fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %s\n", product, oneLine(err.Error()))
 	}
 	fmt.Fprintf(stdout, "%s telemetry: new installation id %s; milestones start again.\n", product, id)
 	return 0
@@ -429,10 +435,10 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 		if p == nil {
 			return "(none)"
 		}
-		return *p
+		return oneLine(*p)
 	}
 	fmt.Fprintf(w, "%s telemetry: %s\n", st.Product, st.Mode)
-	fmt.Fprintf(w, "  why:             %s\n", st.Reason)
+	fmt.Fprintf(w, "  why:             %s\n", oneLine(st.Reason))
 	fmt.Fprintf(w, "  installation id: %s\n", val(st.DeviceID))
 	fmt.Fprintf(w, "  state dir:       %s\n", val(st.StateDir))
 	fmt.Fprintf(w, "  endpoint:        %s\n", val(st.Endpoint))
@@ -450,7 +456,7 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 	}
 	fmt.Fprintf(w, "  milestones:      %s\n", ms)
 	if st.LocalEvents != nil {
-		fmt.Fprintf(w, "  local events:    %s\n", *st.LocalEvents)
+		fmt.Fprintf(w, "  local events:    %s\n", oneLine(*st.LocalEvents))
 	}
 	d := st.Delivery
 	if d != nil {
@@ -478,10 +484,10 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 				text += "; nothing is sent while telemetry is " + st.Mode
 			}
 		}
-		fmt.Fprintf(w, "  last error:      %s\n", text)
+		fmt.Fprintf(w, "  last error:      %s\n", oneLine(text))
 	}
 	for _, warn := range st.Warnings {
-		fmt.Fprintf(w, "  warning:         %s\n", warn)
+		fmt.Fprintf(w, "  warning:         %s\n", oneLine(warn))
 	}
 	fmt.Fprintf(w, "\nWhat is sent (anonymous; never names, paths, arguments, IP addresses or environment):\n")
 	fmt.Fprintf(w, "  with every event: %s\n", strings.Join(st.Collected.Resource, ", "))

@@ -117,3 +117,40 @@ func TestCommandRefusedForAnUnsafeStateDirNamesTheStateDir(t *testing.T) {
 		t.Fatalf("disable's error does not say why the state dir cannot be used: %q", msg)
 	}
 }
+
+// TestCommandPrintsAPathWithANewlineOnOneLine: the command's writers keep
+// newlines, so a state dir or shared folder named with one (from the
+// environment) must not print a line of its own that looks like the
+// command's: every line the command prints starts as one of its own.
+func TestCommandPrintsAPathWithANewlineOnOneLine(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "x\nacme telemetry: FORGED")
+	shared := filepath.Join(root, "s\nTelemetry is FORGED")
+	unsafe := filepath.Join(root, "u\nacme telemetry: FORGED")
+	if err := os.Mkdir(unsafe, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(unsafe, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir  string
+		env  map[string]string
+		args []string
+	}{
+		{dir, nil, []string{"local"}},
+		{dir, map[string]string{"WAYMARK_TELEMETRY_DIR": shared}, []string{"disable", "--all"}},
+		{dir, map[string]string{"WAYMARK_TELEMETRY_DIR": shared, "ACME_TELEMETRY": "off"}, []string{"enable", "--all"}},
+		{unsafe, nil, []string{"enable"}},
+		{unsafe, nil, []string{"status"}},
+	} {
+		h, _ := testHost(t, c.env)
+		var out, errOut bytes.Buffer
+		command(goodConfig(c.dir), h, c.args, &out, &errOut)
+		for _, line := range strings.Split(out.String()+errOut.String(), "\n") {
+			if strings.Contains(line, "FORGED") && !strings.Contains(line, "/") {
+				t.Errorf("%v: a path's newline printed a line of its own: %q\n%s%s", c.args, line, out.String(), errOut.String())
+			}
+		}
+	}
+}
