@@ -255,6 +255,26 @@ func (c *Client) forget() error {
 // cmdReset gives the install a new id and forgets what was pending.
 func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
+	if c.decision.Mode == gate.Off {
+		// Off keeps no installation id: a new one would be an identifier
+		// written where the user said no. Forgetting the old one is the
+		// reset; the first run with telemetry on makes the new id.
+		var errs []error
+		if l, err := c.dir.Lock(statedir.StateLock, 2*time.Second); err == nil {
+			defer l.Unlock()
+		}
+		errs = append(errs, export.OpenSpool(c.dir, export.SpoolOptions{}).Clear())
+		for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones} {
+			errs = append(errs, c.dir.Remove(n))
+		}
+		if err := errors.Join(errs...); err != nil {
+			fmt.Fprintf(stderr, "%s telemetry reset: %s\n", product, oneLine(err.Error()))
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s telemetry is off, so it keeps no installation id; the first run with telemetry on "+
+			"starts a new one and milestones start again.\n", product)
+		return 0
+	}
 	id, err := store.New(c.dir, c.h.now).ResetDeviceID()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s telemetry reset: %s\n", product, oneLine(err.Error()))

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,6 +152,37 @@ func TestCommandPrintsAPathWithANewlineOnOneLine(t *testing.T) {
 			if strings.Contains(line, "FORGED") && !strings.Contains(line, "/") {
 				t.Errorf("%v: a path's newline printed a line of its own: %q\n%s%s", c.args, line, out.String(), errOut.String())
 			}
+		}
+	}
+}
+
+// TestResetWhileOffWritesNoInstallationID: after disable there is no
+// installation id; reset while telemetry is off (by the saved choice or by
+// the environment) must not write one, and forgets one left over.
+func TestResetWhileOffWritesNoInstallationID(t *testing.T) {
+	for _, env := range []map[string]string{nil, {"DO_NOT_TRACK": "1"}} {
+		dir := t.TempDir()
+		h, _ := testHost(t, map[string]string{})
+		c, _ := start(goodConfig(dir), h)
+		c.Milestone("first_run")
+		c.Shutdown(context.Background())
+		if env == nil {
+			if code := command(goodConfig(dir), h, []string{"disable"}, new(syncBuffer), new(syncBuffer)); code != 0 {
+				t.Fatalf("disable: exit %d", code)
+			}
+		}
+		h, _ = testHost(t, env)
+		var out, errOut bytes.Buffer
+		if code := command(goodConfig(dir), h, []string{"reset"}, &out, &errOut); code != 0 {
+			t.Fatalf("reset while off (%v): exit %d\n%s%s", env, code, out.String(), errOut.String())
+		}
+		for _, f := range []string{"device_id", "milestones.json"} {
+			if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+				t.Errorf("reset while off (%v) left %s: %s", env, f, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "new installation id") {
+			t.Errorf("reset while off (%v) claims a new installation id: %q", env, out.String())
 		}
 	}
 }
