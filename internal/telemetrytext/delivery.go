@@ -48,6 +48,9 @@ func PlainError(raw string) string {
 		return where + " did not answer in time"
 	case strings.Contains(lower, "connection reset"), strings.HasSuffix(lower, ": eof"), lower == "eof":
 		return where + " closed the connection before answering"
+	case strings.Contains(lower, "malformed http"), strings.Contains(lower, "server gave http response to https client"):
+		// The answer's own text (which the collector chose) is left out.
+		return where + " answered with something that is not a valid HTTP response"
 	case strings.Contains(lower, "x509:"), strings.Contains(lower, "tls:"), strings.Contains(lower, "certificate"):
 		return "could not make a secure connection to " + where + ": its certificate was not accepted"
 	}

@@ -53,6 +53,10 @@ func TestPlainErrorSaysWhatHappened(t *testing.T) {
 			"could not make a secure connection to t.example: its certificate was not accepted"},
 		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
 		{"state dir /s: no space left on device", "state dir /s: no space left on device"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": net/http: HTTP/1.x transport connection broken: malformed HTTP status code "4\x1b[31mXX"`,
+			"127.0.0.1:4318 answered with something that is not a valid HTTP response"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://127.0.0.1:4318/v1/logs": http: server gave HTTP response to HTTPS client`,
+			"127.0.0.1:4318 answered with something that is not a valid HTTP response"},
 	} {
 		if got := PlainError(c.raw); got != c.want {
 			t.Errorf("PlainError(%q)\n = %q\nwant %q", c.raw, got, c.want)
