@@ -62,7 +62,7 @@ func PlainError(raw string) string {
 		if rejected {
 			return where + " refused the events as malformed (" + text + "); they were dropped"
 		}
-		return where + " answered " + text
+		return where + " answered " + text + retryAfterNote(s)
 	}
 	if out := trimPrefixes(stripRequest(s)); out != "" {
 		return out
@@ -131,6 +131,25 @@ func hostOf(s string) string {
 		}
 	}
 	return dialAddr(s)
+}
+
+// retryAfterNote is the " (Retry-After 5m0s)" the uploader adds to an
+// answer that asked for a wait, or "": the wait is what the reader needs to
+// know why nothing is tried sooner.
+func retryAfterNote(s string) string {
+	const lead = " (Retry-After "
+	i := strings.Index(s, lead)
+	if i < 0 {
+		return ""
+	}
+	d, _, ok := strings.Cut(s[i+len(lead):], ")")
+	if !ok {
+		return ""
+	}
+	if _, err := time.ParseDuration(d); err != nil {
+		return ""
+	}
+	return lead + d + ")"
 }
 
 // httpCode finds "HTTP nnn" in s.

@@ -47,6 +47,8 @@ func TestPlainErrorSaysWhatHappened(t *testing.T) {
 		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
 			"t.example did not answer in time"},
 		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 429 (Retry-After 5m0s)`, "the collector answered HTTP 429 Too Many Requests (Retry-After 5m0s)"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503 (Retry-After \x1b[31m)`, "the collector answered HTTP 503 Service Unavailable"},
 		{`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 400`,
 			"the collector refused the events as malformed (HTTP 400 Bad Request); they were dropped"},
 		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
