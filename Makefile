@@ -2,7 +2,7 @@
 GO ?= go
 COLLECTOR := bin/otelcol-waymark
 
-.PHONY: all build debian-packages test check-api bench lint collector backend demo fuzz cross clean
+.PHONY: all build debian-packages test check-api test-windows bench lint collector backend demo fuzz cross clean
 
 # The framework integrations and their examples are Go modules of their own, so the core
 # module never depends on a CLI framework; lint, cross and the tests run in each of them too.
@@ -19,8 +19,9 @@ build:
 # The backend tests run last, on their own, through a script that fails unless each one ran
 # and passed (a skip fails too).
 BACKEND_TESTS = $(shell bash collector-config/test-backends.sh --pattern)
-test: $(COLLECTOR) backend debian-packages check-api
+test: $(COLLECTOR) backend debian-packages check-api test-windows
 	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) $(GO) test -race -count=1 -timeout 30m -skip '$(BACKEND_TESTS)' ./...
 	WAYMARK_COLLECTOR=$(CURDIR)/$(COLLECTOR) bash collector-config/test-backends.sh
 	@$(call IN_NESTED,$(GO) vet ./... && $(GO) test -race -count=1 -timeout 15m ./...)
@@ -31,6 +32,14 @@ test: $(COLLECTOR) backend debian-packages check-api
 # CHANGELOG.md what it means for vendors.
 check-api:
 	$(GO) run ./internal/devtools/apicheck
+
+# The Windows suite: the example CLIs and the core packages' tests as windows/amd64 binaries
+# under Wine, in a prefix of its own (internal/wintest); installs Wine and mingw-w64 first.
+# Run in the package's folder, so go test shows the counts and times it prints on success.
+test-windows:
+	bash .ci/wine-packages.sh
+	$(GO) vet -tags wine ./internal/wintest/
+	cd internal/wintest && $(GO) test -tags wine -count=1 -timeout 20m
 
 # Debian packages the tests drive for real (nginx, curl, chromium, unshare), installed with
 # apt-get as root or through sudo when any is missing.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The file report at scale (issue 11 point 1): a simulated store of 60 000 installs over 60
+# The file report at scale: a simulated store of 60 000 installs over 60
 # days (about 490 000 events, one product) and the same installs over 120 days, reported with
 # `waymark report --json --now 2026-11-20`. Budgets: at most 5 s and 150 MB peak RSS for 60
 # days; 120 days at most 2.2x the time and the same peak RSS +-20%. With REPORT_BASELINE=1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Waymark's cost benchmarks (issue 2 point 7, issue 3 point 3; SPEC §5 and §6):
+# Waymark's cost benchmarks, each with its budget:
 #   1. Milestone after its first call: go test -bench, budget <=100 ns/op and 0 allocs/op
 #   2. linking Waymark into a net/http CLI: bench/cmd/costdriver, budgets +2.5 MB stripped, +1.5 ms start-up
 #   3. exit-time cost of telemetry on vs off: bench/cmd/exitcost, budget +2 ms, and no acme process left

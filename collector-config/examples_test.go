@@ -45,7 +45,7 @@ func exampleEnv(endpoint, home string) []string {
 	}
 }
 
-// TestExamples is issue 4's first point as a black box: the real collector with ingest.yaml,
+// TestExamples runs the examples as a black box: the real collector with ingest.yaml,
 // five fresh installs of the example CLI (all run `acme hello`, two also `acme deploy`, one
 // runs hello twice) and one acme-server beating every second; `waymark report` must then show
 // 6 installs, a funnel of first_run 5 and first_deploy 2, and an integer servers_live.
@@ -117,7 +117,7 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// TestExampleCrashReport is issue 9's seventh point for the one event TestExamples cannot
+// TestExampleCrashReport covers the one event TestExamples cannot
 // cause: the real acme, answered y on a pseudo-terminal, sends an error report exactly as the
 // SDK builds it, and the collector with ingest.yaml stores it (scrubbed, inside the schema).
 func TestExampleCrashReport(t *testing.T) {

@@ -593,7 +593,6 @@ func TestFieldsOutsideTheSchemaNeverStored(t *testing.T) {
 	}) {
 		t.Fatalf("an honest install sent beside a planted field is not stored after 30 s\ncollector:\n%s", c.output)
 	}
-	time.Sleep(1500 * time.Millisecond) // one more batch interval
 
 	files := c.storedFiles(t)
 	for path, content := range files {

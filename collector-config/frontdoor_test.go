@@ -213,7 +213,7 @@ func usageRequest(t *testing.T) (id string, body []byte) {
 	return in.ID, body
 }
 
-// TestFrontDoor is issue 9's fifth point: Debian's nginx with frontdoor/nginx.conf in front of
+// TestFrontDoor runs Debian's nginx with frontdoor/nginx.conf in front of
 // the real collector. TLS works with the test's certificate (and only with it); one client
 // over its rate gets 429 and nothing more of it is stored; another client is unaffected;
 // bodies over 256 KiB are refused; no log holds a client address. Clients are curl processes

@@ -62,6 +62,13 @@ func TestIngestFollowsTheSchema(t *testing.T) {
 			}
 		}
 	}
+	// agent.name: the filter's closed set is the schema's list of agents.
+	agents := regexp.MustCompile(`IsMatch\(log\.attributes\["` + regexp.QuoteMeta(schema.AttrAgent) + `"\], "\^\(([^)]*)\)`).FindStringSubmatch(yaml)
+	if agents == nil {
+		t.Errorf("ingest.yaml does not check %s against a closed set", schema.AttrAgent)
+	} else if got, w := sorted(strings.Split(agents[1], "|")), sorted(schema.AgentNames()); !slices.Equal(got, w) {
+		t.Errorf("ingest.yaml keeps agent names %v, the schema has %v", got, w)
+	}
 	for name := range kept {
 		if _, ok := schema.Lookup(name); !ok {
 			t.Errorf("ingest.yaml keeps attributes of %s, which is not in the schema", name)

@@ -18,7 +18,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/schema"
 )
 
-// The schema of SPEC §5 as the stored files must show it, written a second time, in Go, as an
+// The schema of what the SDK sends, as the stored files must show it, written a second time, in Go, as an
 // oracle for ingest.yaml: every stored line is checked against it by checkSchema.
 var (
 	uuidRE      = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -49,12 +49,16 @@ var (
 	}
 	// allowedEvent is, per event name, every attribute key with the check of its value.
 	allowedEvent = map[string]map[string]func(any) bool{
-		"waymark.milestone": {"event.id": strMatch(uuidRE), "milestone.name": strMatch(milestoneRE)},
-		"waymark.usage":     {"event.id": strMatch(uuidRE)},
+		"waymark.milestone": {"event.id": strMatch(uuidRE), "milestone.name": strMatch(milestoneRE),
+			"agent.name": strIn(schema.AgentNames()), "waymark.sample_rate": rate},
+		"waymark.usage": {"event.id": strMatch(uuidRE), "agent.name": strIn(schema.AgentNames()), "waymark.sample_rate": rate},
 		"waymark.heartbeat": {"event.id": strMatch(uuidRE), "session.start": isRFC3339,
-			"session.uptime_s": intIn(0, 315576000), "heartbeat.interval_s": intIn(1, 86400), "api.version": strMatch(versionRE)},
+			"session.uptime_s": intIn(0, 315576000), "heartbeat.interval_s": intIn(1, 86400), "api.version": strMatch(versionRE),
+			"agent.name": strIn(schema.AgentNames()), "waymark.sample_rate": rate},
 		"waymark.error_report": {"event.id": strMatch(uuidRE), "exception.type": strLen(512),
-			"exception.message": strLen(8192 + 1024), "exception.stacktrace": strLen(8192 + 1024)},
+			"exception.message": strLen(8192 + 1024), "exception.stacktrace": strLen(8192 + 1024),
+			"agent.name": strIn(schema.AgentNames()), "waymark.sample_rate": rate},
+		"waymark.erasure": {"event.id": strMatch(uuidRE)},
 	}
 	// requiredEvent is, per event name, the attributes every such event carries.
 	requiredEvent = map[string][]string{
@@ -62,6 +66,7 @@ var (
 		"waymark.usage":        {"event.id"},
 		"waymark.heartbeat":    {"event.id", "session.start", "session.uptime_s", "heartbeat.interval_s"},
 		"waymark.error_report": {"event.id", "exception.type", "exception.message", "exception.stacktrace"},
+		"waymark.erasure":      {"event.id"},
 	}
 	// allowedMetric is each metric's name with its data kind.
 	allowedMetric = map[string]string{"waymark.milestones": "sum", "waymark.heartbeats": "sum", "waymark.session.uptime": "gauge"}
@@ -82,6 +87,9 @@ func strLen(max int) func(any) bool {
 func intIn(lo, hi int64) func(any) bool {
 	return func(v any) bool { n, ok := v.(int64); return ok && n >= lo && n <= hi }
 }
+
+// rate checks waymark.sample_rate: a double above 0 and at most 1.
+func rate(v any) bool { f, ok := v.(float64); return ok && f > 0 && f <= 1 }
 
 func isRFC3339(v any) bool {
 	s, ok := v.(string)
@@ -220,6 +228,12 @@ func attributes(t *testing.T, where string, raw json.RawMessage) map[string]any 
 				t.Errorf("%s: %q: %v", where, kv.Key, err)
 			}
 			out[kv.Key] = n
+		case len(kv.Value) == 1 && kv.Value["doubleValue"] != nil:
+			var f float64
+			if err := json.Unmarshal(kv.Value["doubleValue"], &f); err != nil {
+				t.Errorf("%s: %q: %v", where, kv.Key, err)
+			}
+			out[kv.Key] = f
 		default:
 			t.Errorf("%s: attribute %q has a value of another type: %.200v", where, kv.Key, kv.Value)
 			out[kv.Key] = nil

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Runs the backend tests (VictoriaMetrics, VictoriaLogs single node and cluster, `waymark report
-# --victorialogs` against both, Prometheus) verbosely against the installed backends and fails
-# unless every one of them ran and passed:
+# --victorialogs` against both, Prometheus, the agent, sampling and erasure tests, which need
+# VictoriaLogs' delete API, and the durability tests: collector kills, a VictoriaLogs outage, a
+# full disk) verbosely against the installed backends and fails unless every one of them ran and
+# passed:
 # a skip, a missing test or a failure all fail. `make test` runs the rest of the suite with
 # these left out (`--pattern` prints the -run/-skip pattern) and then this script.
 #
 #   WAYMARK_COLLECTOR=$PWD/bin/otelcol-waymark bash collector-config/test-backends.sh
 set -euo pipefail
 
-tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus)
+tests=(TestVictoriaMetrics TestVictoriaLogs TestVictoriaLogsCluster TestReportVictoriaLogs TestReportVictoriaLogsCluster TestPrometheus
+	TestAgentRunsAreTaggedAndCounted TestSampledInstallsSendAQuarter TestErasureLeavesNoTrace
+	TestAcknowledgedEventsSurviveCollectorKills TestAcknowledgedEventsSurviveVictoriaLogsOutage TestFullDiskRefusesWhatItCannotStore)
 pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
 if [[ "${1:-}" == "--pattern" ]]; then
 	echo "$pattern"

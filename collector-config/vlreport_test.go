@@ -257,7 +257,13 @@ func checkSubstance(t *testing.T, args []string, report any) {
 		if s["installs_30d"].(float64) == 0 {
 			missing = append(missing, "installs_30d")
 		}
-		for _, k := range []string{"versions", "os", "platforms", "runtimes", "retention", "daily"} {
+		keys := []string{"versions", "os", "platforms", "runtimes", "daily"}
+		if name == "acme" {
+			// The report leaves out weeks in which no install was first seen: the 20 servers
+			// of the history leave most weeks of a short range without one.
+			keys = append(keys, "retention")
+		}
+		for _, k := range keys {
 			if v, ok := s[k].(map[string]any); ok && len(v) == 0 {
 				missing = append(missing, k)
 			}
@@ -313,7 +319,7 @@ func sameFiles(t *testing.T, a, b string) {
 // are in VictoriaLogs' retention whatever the day the tests run.
 func historyEnd() time.Time { return time.Now().UTC().Truncate(24 * time.Hour) }
 
-// TestReportVictoriaLogs is point 2 of issue 11: the real collector with ingest.yaml and
+// TestReportVictoriaLogs runs the real collector with ingest.yaml and
 // victorialogs.yaml, fed by the simulator over OTLP/HTTP; `waymark report --json
 // --victorialogs URL` equals `waymark report --json` over the collector's files.
 func TestReportVictoriaLogs(t *testing.T) {
@@ -334,7 +340,7 @@ func TestReportVictoriaLogs(t *testing.T) {
 	}
 }
 
-// TestReportVictoriaLogsCluster is point 3 of issue 11: the same history (simArgs) through nginx to two
+// TestReportVictoriaLogsCluster sends the same history (simArgs) through nginx to two
 // collectors, each sending to the insert/select front of a VictoriaLogs cluster of two storage
 // nodes; the report against the front equals the report over both collectors' files.
 func TestReportVictoriaLogsCluster(t *testing.T) {

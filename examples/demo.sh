@@ -105,7 +105,6 @@ done
 step "stopping acme-server (SIGTERM: it flushes and exits 0)"
 kill -TERM "$server"
 if wait "$server"; then echo "acme-server exited 0"; else echo "acme-server exited $?" >&2; fi
-sleep 1.5 # one batch interval of the collector
 
 step "waymark report --funnel first_run,first_deploy bin/demo/data"
 "$demo/waymark" report --funnel first_run,first_deploy --html "$demo/report.html" "$demo/data"

@@ -16,6 +16,15 @@ const (
 	EventUsage       = schema.EventUsage
 	EventHeartbeat   = schema.EventHeartbeat
 	EventErrorReport = schema.EventErrorReport
+	EventErasure     = schema.EventErasure
+)
+
+// The attributes any event of a run may carry besides its own: the AI coding
+// agent that made the run, and the sample rate of a product that samples its
+// installs.
+const (
+	AttrAgent      = schema.AttrAgent
+	AttrSampleRate = schema.AttrSampleRate
 )
 
 // CheckEndpoint reports whether raw can be an OTLP/HTTP endpoint for

@@ -121,6 +121,13 @@ type Decision struct {
 	// rule decided, because the first-run notice must never show in CI.
 	CI string
 
+	// Agent names the AI coding agent that made this run (one of the
+	// closed set of agent.name values, see DetectAgent), and is "" for a
+	// run of a person or a script. Agents are real use: it changes no mode,
+	// but an agent run never waits for input. AgentEvidence names the
+	// variable that gave the agent away.
+	Agent, AgentEvidence string
+
 	// Warnings lists settings that were not understood and did not decide,
 	// such as a garbage <PREFIX>_TELEMETRY value under an opt-out, for
 	// `telemetry status` to show.
@@ -250,6 +257,7 @@ func choose(in Input) Decision {
 	var d Decision
 	ciName, ciEvidence, isCI := detectCI(lookup)
 	d.CI = ciName
+	d.Agent, d.AgentEvidence, _ = detectAgent(lookup)
 
 	prodVar := EnvPrefix(in.Product) + "_TELEMETRY"
 	prodRaw, _ := lookup(prodVar)

@@ -1,8 +1,8 @@
 // Package gate owns Waymark's decision: whether telemetry is on, off, local
 // or debug for this process, and which rule decided it and why. Every rule
 // that can turn telemetry off lives here, with its id; callers never patch
-// the result. It also owns CI detection, terminal detection and the text of
-// the first-run notice.
+// the result. It also owns CI detection, AI coding agent detection, terminal
+// detection and the text of the first-run notice.
 //
 // The rules are evaluated in this order, and the first that matches is the
 // one Decision.Rule names (and `telemetry status` prints):
@@ -37,6 +37,11 @@
 //	otel_env              a malformed OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME
 //	                      would make the OTel SDK print on the host's stderr
 //	state_dir_unwritable  the state dir cannot be created or written (on and local only)
+//
+// AI coding agents are no rule: their runs are real use and decide nothing.
+// Decision.Agent names the agent (see DetectAgent and its table of variables,
+// each with its source, in agent.go) so that every event of the run carries
+// agent.name and the run never waits for input.
 //
 // Gate never reads the process environment itself, never prints and never
 // touches the network: the caller passes the environment, the saved choice

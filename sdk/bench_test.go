@@ -12,7 +12,7 @@ import (
 )
 
 // benchOptOutEnv lists what could turn telemetry off around a benchmark: the
-// opt-outs of SPEC §3, ci-info's generic CI variables, common CI vendors'
+// documented opt-outs, ci-info's generic CI variables, common CI vendors'
 // own, and the OTel variables the sdk refuses to run under when malformed.
 var benchOptOutEnv = []string{
 	"DO_NOT_TRACK", "ACME_TELEMETRY", "ACME_TELEMETRY_DIR", "ACME_TELEMETRY_ENDPOINT", "ACME_TELEMETRY_UPDATE_URL",
@@ -96,7 +96,7 @@ func benchStartDisabled(tb testing.TB) *sdk.Client {
 }
 
 // BenchmarkMilestone measures Milestone after its first call, the cost every
-// later call pays anywhere in the host program. Budget (issue 2, point 7):
+// later call pays anywhere in the host program. Budget:
 // at most 100 ns/op and 0 allocs/op.
 func BenchmarkMilestone(b *testing.B) {
 	b.Run("client", func(b *testing.B) {

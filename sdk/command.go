@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/safetext"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -30,6 +32,8 @@ import (
 //	enable [--all]   send anonymous telemetry (saved choice "on"); --all: for every Waymark tool
 //	disable [--all]  send nothing, and forget this machine: installation id,
 //	                 pending events, sent-event record and milestones are deleted
+//	disable --erase  the same, after asking the vendor to erase what this
+//	                 installation sent (when its id ever reached the collector)
 //	local [--all]    record events on this machine only, never send them
 //	reset            a new installation id; milestones start again
 //	help, -h, --help what each of these does, in a sentence or more each
@@ -58,7 +62,7 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		commandUsage(stderr, cfg.Product)
 		return 2
 	}
-	if flags.all && sub != "enable" && sub != "disable" && sub != "local" {
+	if flags.all && sub != "enable" && sub != "disable" && sub != "local" || flags.erase && (sub != "disable" || flags.all) {
 		commandUsage(stderr, cfg.Product)
 		return 2
 	}
@@ -77,6 +81,9 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 		c.cmdStatus(stdout, flags.json)
 		return 0
 	case "enable", "disable", "local":
+		if flags.erase {
+			return c.cmdErase(stdout, stderr)
+		}
 		if flags.all {
 			return c.cmdSetSharedMode(sub, stdout, stderr)
 		}
@@ -120,6 +127,8 @@ const (
 type commandFlags struct {
 	json bool // --json: machine-readable output
 	all  bool // --all: the choice for every Waymark tool
+	// erase: --erase, with disable: ask the vendor to erase this install
+	erase bool
 }
 
 // parseCommandArgs finds the subcommand (default status) and its flags.
@@ -131,6 +140,8 @@ func parseCommandArgs(args []string) (sub string, f commandFlags, code int) {
 			f.json = true
 		case "--all", "-all":
 			f.all = true
+		case "--erase", "-erase":
+			f.erase = true
 		case "-h", "--help", "help":
 			return "", f, usageHelp
 		default:
@@ -300,7 +311,7 @@ func writeJSON(w io.Writer, v any) {
 
 // commandUsage is the one-line reminder printed after a wrong command line.
 func commandUsage(w io.Writer, product string) {
-	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all] | local [--all] | reset | help]\n", product)
+	fmt.Fprintf(w, "usage: %s telemetry [status [--json] | show [--json] | enable [--all] | disable [--all | --erase] | local [--all] | reset | help]\n", product)
 	fmt.Fprintf(w, "Run \"%s telemetry help\" for what each of these does.\n", product)
 }
 
@@ -314,10 +325,13 @@ func commandHelp(w io.Writer, product string) {
 // be sent (those show lists), PendingMetrics the batches of metric counts
 // waiting beside them.
 type Status struct {
-	Product        string         `json:"product"`
-	Mode           string         `json:"mode"`
-	Reason         string         `json:"reason"`
-	Rule           string         `json:"rule"`
+	Product string `json:"product"`
+	Mode    string `json:"mode"`
+	Reason  string `json:"reason"`
+	Rule    string `json:"rule"`
+	// InstallationID is the anonymous id this installation sends;
+	// DeviceID is the same value under its first name.
+	InstallationID *string        `json:"installation_id"`
 	DeviceID       *string        `json:"device_id"`
 	StateDir       *string        `json:"state_dir"`
 	Endpoint       *string        `json:"endpoint"`
@@ -332,6 +346,12 @@ type Status struct {
 	Collected      CollectedView  `json:"collected"`
 	OptOut         []string       `json:"opt_out"`
 	ReachedAt      map[string]any `json:"milestones_reached_at"`
+	// Agent names the AI coding agent that runs this command, if any.
+	Agent *string `json:"agent"`
+	// Sample is the product's sample, null when every install sends.
+	Sample *SampleView `json:"sample"`
+	// Erasure is an erasure request not yet delivered, or null.
+	Erasure *ErasureView `json:"erasure"`
 }
 
 // DeliveryView summarises uploads for status.
@@ -399,6 +419,9 @@ func (c *Client) status() Status {
 		OptOut:     schema.OptOuts(c.cfg.Product, prefix),
 		ReachedAt:  map[string]any{},
 	}
+	if c.decision.Agent != "" {
+		st.Agent = strp(c.decision.Agent)
+	}
 	if c.dir != nil {
 		st.StateDir = strp(export.Printable(c.dir.Path(), 4096))
 	}
@@ -407,7 +430,13 @@ func (c *Client) status() Status {
 	}
 	store := store.New(c.dir, c.h.now)
 	if id, ok := store.PeekDeviceID(); ok {
-		st.DeviceID = &id
+		st.InstallationID, st.DeviceID = &id, &id
+		if c.cfg.SampleRate < 1 {
+			st.Sample = &SampleView{Rate: c.cfg.SampleRate, InSample: sample.In(id, c.cfg.SampleRate)}
+		}
+	}
+	if r, ok := readErasure(c.dir); ok {
+		st.Erasure = &ErasureView{InstallationID: r.InstallationID, RequestedAt: r.RequestedAt.UTC().Format(time.RFC3339)}
 	}
 	rec, err := store.Recorded()
 	if err != nil {
@@ -460,6 +489,19 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 	fmt.Fprintf(w, "%s telemetry: %s\n", st.Product, st.Mode)
 	fmt.Fprintf(w, "  why:             %s\n", oneLine(st.Reason))
 	fmt.Fprintf(w, "  installation id: %s\n", val(st.DeviceID))
+	if st.Agent != nil {
+		fmt.Fprintf(w, "  agent:           %s (an AI coding agent runs this; it is never asked anything)\n", *st.Agent)
+	}
+	if s := st.Sample; s != nil {
+		if s.InSample {
+			fmt.Fprintf(w, "  sample:          in the sample (%s of installs send)\n", ratePercent(s.Rate))
+		} else {
+			fmt.Fprintf(w, "  sample:          not in the sample (%s of installs send): nothing is sent from this installation\n", ratePercent(s.Rate))
+		}
+	}
+	if e := st.Erasure; e != nil {
+		fmt.Fprintf(w, "  erasure:         requested %s for installation %s; not delivered yet, a later run sends it\n", e.RequestedAt, e.InstallationID)
+	}
 	fmt.Fprintf(w, "  state dir:       %s\n", val(st.StateDir))
 	fmt.Fprintf(w, "  endpoint:        %s\n", val(st.Endpoint))
 	pending := fmt.Sprint(st.Pending)
@@ -558,4 +600,9 @@ func parseTime(p *string) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339, *p)
 	return t, err == nil
+}
+
+// ratePercent writes a sample rate as a percentage, such as "25%".
+func ratePercent(r float64) string {
+	return strconv.FormatFloat(r*100, 'f', -1, 64) + "%"
 }

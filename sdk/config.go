@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/sample"
 )
 
 // Config is what a vendor sets once, in main. The zero value of every
@@ -62,8 +63,21 @@ type Config struct {
 	// `<product> telemetry enable` (opt-in products).
 	RequireConsent bool
 	// HoldUntilNotice, if set, keeps every event on the machine until the
-	// first-run notice has been shown once on a terminal.
+	// first-run notice has been shown once on a terminal. A run made by an AI
+	// coding agent cannot show the notice to a person, so until it has been
+	// shown such a run records nothing at all (no milestone is marked
+	// reached, nothing waits in the spool): nothing is held forever, and a
+	// later run of a person still reports the milestones.
 	HoldUntilNotice bool
+	// SampleRate, if set, is the share of installs that send telemetry, above
+	// 0 and at most 1; the default, 0, means 1 (every install). An install is
+	// in the sample when a hash of its installation id falls under the rate,
+	// so the same installs stay in. An install out of the sample keeps its
+	// local state but sends nothing, and what it recorded meanwhile is never
+	// sent, even after the rate is raised. Events of a sampled product carry
+	// the rate (waymark.sample_rate), and `waymark report` scales its counts
+	// by its inverse and calls them estimates.
+	SampleRate float64
 	// OptOutEnv lists vendor opt-out variables (such as CHECKPOINT_DISABLE);
 	// any of them set to a non-empty value turns telemetry off.
 	OptOutEnv []string
@@ -93,6 +107,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = defaultPingInterval
+	}
+	if c.SampleRate == 0 {
+		c.SampleRate = 1
 	}
 	return c
 }
@@ -148,6 +165,9 @@ func (c Config) validate() error {
 	}
 	if c.PingInterval < 0 {
 		bad("PingInterval", "%v must not be negative", c.PingInterval)
+	}
+	if c.SampleRate != 0 && !sample.Valid(c.SampleRate) {
+		bad("SampleRate", "%v must be above 0 and at most 1 (or zero for the default, 1)", c.SampleRate)
 	}
 	if len(c.APIVersion) > 64 {
 		bad("APIVersion", "must be at most 64 characters")

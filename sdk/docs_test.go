@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // telemetryPage is the page a vendor publishes for its users.
@@ -59,6 +61,9 @@ func TestTelemetryPageMatchesCode(t *testing.T) {
 	}
 	for _, m := range c.Metrics {
 		known[m] = true
+	}
+	for _, a := range schema.PerRun {
+		known[a.Key] = true
 	}
 	for _, name := range regexp.MustCompile(`waymark\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*`).FindAllString(page, -1) {
 		if !known[name] {

@@ -47,6 +47,11 @@ func (c *Client) offerReport(r any, stack []byte) {
 	if c == nil || c.ms == nil || c.decision.Mode == gate.Off {
 		return
 	}
+	if c.decision.Agent != "" {
+		// An agent run never waits for input, and no person is there to
+		// say yes: no prompt, no report.
+		return
+	}
 	if c.decision.Mode != gate.Debug {
 		if !gate.IsTerminal(os.Stdin.Fd()) || !c.h.stderrTerminal() {
 			return

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -74,9 +75,17 @@ func TestTelemetryPageCoversControls(t *testing.T) {
 			t.Errorf("acme telemetry %s is not on %s", sub, telemetryPage)
 		}
 	}
+	// The page names each policy folder as a reader writes it (Windows:
+	// %ProgramData%\acme\, not this machine's C:\ProgramData), and the file name.
+	if runtime.GOOS == "windows" {
+		t.Setenv("ProgramData", "%ProgramData%")
+	}
+	if !strings.Contains(page, "`"+policyFileName+"`") && !strings.Contains(page, "/"+policyFileName+"`") {
+		t.Errorf("the policy file name %s is not on %s", policyFileName, telemetryPage)
+	}
 	for _, f := range systemPolicyFiles("acme") {
-		if !strings.Contains(page, f) {
-			t.Errorf("the policy file %s is not on %s", f, telemetryPage)
+		if dir := filepath.Dir(f) + string(filepath.Separator); !strings.Contains(page, dir) {
+			t.Errorf("the policy folder %s is not on %s", dir, telemetryPage)
 		}
 	}
 }

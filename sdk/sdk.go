@@ -16,6 +16,7 @@ import (
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/safetext"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/schema"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
@@ -81,6 +82,16 @@ type Client struct {
 	readyOnce sync.Once
 	readyOK   bool
 	opts      export.Options
+
+	// perRun are the attributes every event of this run carries: agent.name
+	// under an AI coding agent, waymark.sample_rate for a sampled product.
+	perRun []attribute.KeyValue
+	// unsampled is set by ready when this install is out of the product's
+	// sample: it records locally and sends nothing.
+	unsampled atomic.Bool
+	// agentHeld is set when HoldUntilNotice holds events and an agent made
+	// this run: it records nothing (see Config.HoldUntilNotice).
+	agentHeld bool
 }
 
 type milestoneState struct{ done atomic.Bool }
@@ -120,6 +131,7 @@ func start(cfg Config, h host) (*Client, error) {
 		c.initDebug()
 	case gate.Off:
 		c.debugOff()
+		c.maybeSendErasure()
 	}
 	active.Store(c)
 	return c, nil
@@ -285,6 +297,7 @@ func (c *Client) prepare() error {
 			}
 		}
 		c.installID = id
+		c.unsampled.Store(!sample.In(id, c.cfg.SampleRate))
 		return nil
 	}
 	// A new install: making the id, under the lock, proves the directory
@@ -300,6 +313,7 @@ func (c *Client) prepare() error {
 		return store.ErrWithdrawn
 	}
 	c.installID = id
+	c.unsampled.Store(!sample.In(id, c.cfg.SampleRate))
 	return nil
 }
 
@@ -322,6 +336,13 @@ func (c *Client) initRecording() {
 	}
 	c.started = h.now()
 	c.opts = export.Options{Endpoint: c.endpoint, Version: Version}
+	c.perRun = perRunAttrs(cfg, c.decision)
+	if cfg.HoldUntilNotice && c.decision.Agent != "" && c.decision.Mode == gate.On && !c.store.NoticeShown(c.noticeVersion()) {
+		// An agent cannot show the notice to a person: rather than hold
+		// events that no run of the agent can release, record nothing.
+		c.agentHeld = true
+		c.skip.Store(true)
+	}
 	if c.decision.Mode == gate.Local {
 		c.opts.Destination = export.ToLocalLog
 		c.opts.LocalLog = c.dir
@@ -331,7 +352,7 @@ func (c *Client) initRecording() {
 		c.opts.Spool = c.spool
 	}
 	c.setMilestones(recorded)
-	if cfg.Server {
+	if cfg.Server && !c.agentHeld {
 		// A server's start is real use: it counts, and it heartbeats.
 		if !c.ready() {
 			return
@@ -450,6 +471,7 @@ func (c *Client) initDebug() {
 		return
 	}
 	c.pipe = pipe
+	c.perRun = perRunAttrs(cfg, c.decision)
 	c.setMilestones(nil)
 	eid, _ := uuidx.NewV4()
 	c.emit(schema.EventUsage, attribute.String("event.id", eid))
@@ -471,9 +493,14 @@ func (c *Client) setMilestones(recorded map[string]time.Time) {
 	}
 }
 
-// emit queues one event and remembers that this run queued something.
+// emit queues one event, with this run's per-run attributes, and remembers
+// that this run queued something. An install out of the sample queues
+// nothing: what it records is never sent, then or later.
 func (c *Client) emit(event string, attrs ...attribute.KeyValue) error {
-	err := c.pipe.Emit(event, attrs...)
+	if c.unsampled.Load() {
+		return nil
+	}
+	err := c.pipe.Emit(event, append(attrs, c.perRun...)...)
 	if err == nil {
 		c.appended.Store(true)
 	}
@@ -520,7 +547,7 @@ func Milestone(name string) {
 func (c *Client) reach(name string, st *milestoneState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st.done.Load() || c.closed.Load() || !c.ready() {
+	if st.done.Load() || c.closed.Load() || c.agentHeld || !c.ready() {
 		return
 	}
 	eid, err := uuidx.V5(c.installID, name)
@@ -581,7 +608,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		} else if counted {
 			c.showUpdateNotices() // reads the cache only; writes when it shows
 		}
-		if c.pipe != nil {
+		if c.pipe != nil && !c.unsampled.Load() {
 			if err := c.spoolMetrics(c.store); err != nil {
 				c.note("metrics: %v", err)
 			}
@@ -624,6 +651,19 @@ func resourceAttrs(cfg Config, installID, sessionID string) []attribute.KeyValue
 		attrs = append(attrs, attribute.String("session.id", sessionID))
 	}
 	return attrs
+}
+
+// perRunAttrs are the attributes every event of a run carries besides its
+// own: the agent that made the run, and the sample rate of a sampled product.
+func perRunAttrs(cfg Config, d gate.Decision) []attribute.KeyValue {
+	var out []attribute.KeyValue
+	if d.Agent != "" {
+		out = append(out, attribute.String(schema.AttrAgent, d.Agent))
+	}
+	if cfg.SampleRate > 0 && cfg.SampleRate < 1 {
+		out = append(out, attribute.Float64(schema.AttrSampleRate, cfg.SampleRate))
+	}
+	return out
 }
 
 // osType is the os.type sent for goos (schema.OSType).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func listFiles(t *testing.T, dir string) []string {
 	var out []string
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && p != dir {
-			out = append(out, strings.TrimPrefix(p, dir))
+			out = append(out, filepath.ToSlash(strings.TrimPrefix(p, dir))) // "/device_id" on every OS
 		}
 		return nil
 	})
@@ -100,6 +101,9 @@ func TestStartRejectsBadConfigNamingTheField(t *testing.T) {
 		{"NoticeURL", func(c *Config) { c.NoticeURL = "acme.dev/telemetry" }},
 		{"UpdateURL", func(c *Config) { c.UpdateURL = "http://updates.acme.dev/x.json" }},
 		{"OptOutEnv", func(c *Config) { c.OptOutEnv = []string{"A=B"} }},
+		{"SampleRate", func(c *Config) { c.SampleRate = 1.5 }},
+		{"SampleRate", func(c *Config) { c.SampleRate = -0.25 }},
+		{"SampleRate", func(c *Config) { c.SampleRate = math.NaN() }},
 	}
 	for _, tc := range cases {
 		cfg := goodConfig(t.TempDir())

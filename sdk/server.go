@@ -127,6 +127,9 @@ func (c *Client) beat() {
 		c.note("heartbeat: %v", err)
 	}
 	c.pipe.AddHeartbeat(up)
+	if c.unsampled.Load() {
+		return
+	}
 	if err := c.pipe.FlushMetrics(context.Background()); err != nil {
 		c.note("metrics: %v", err)
 	}
@@ -140,6 +143,9 @@ func (c *Client) stopServer(ctx context.Context) {
 	<-s.beatDone
 	s.upCancel()
 	<-s.upDone
+	if c.unsampled.Load() {
+		return
+	}
 	if err := c.spoolMetrics(c.bg); err != nil {
 		c.note("metrics: %v", err)
 	}
@@ -169,5 +175,6 @@ func (c *Client) finalFlush(ctx context.Context) {
 
 // uploadAllowed is false while HoldUntilNotice holds events back.
 func (c *Client) uploadAllowed() bool {
-	return c.decision.Mode == gate.On && (!c.cfg.HoldUntilNotice || c.store.NoticeShown(c.noticeVersion()))
+	return c.decision.Mode == gate.On && !c.unsampled.Load() && !c.agentHeld &&
+		(!c.cfg.HoldUntilNotice || c.store.NoticeShown(c.noticeVersion()))
 }

@@ -3,15 +3,16 @@ package sdk
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/jsonx"
+	"github.com/waymarkhq/waymark/internal/sample"
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/uuidx"
@@ -57,6 +58,7 @@ type childTicket struct {
 	UpdateURL      string   `json:"update_url,omitempty"`
 	OptOutEnv      []string `json:"opt_out_env,omitempty"`
 	RequireConsent bool     `json:"require_consent,omitempty"`
+	SampleRate     float64  `json:"sample_rate,omitempty"`
 }
 
 // encode is the ticket as JSON, the same that encoding/json would make of
@@ -89,6 +91,10 @@ func (t childTicket) encode() []byte {
 	}
 	if t.RequireConsent {
 		b = append(b, `,"require_consent":true`...)
+	}
+	if t.SampleRate > 0 && t.SampleRate < 1 {
+		b = append(b, `,"sample_rate":`...)
+		b = strconv.AppendFloat(b, t.SampleRate, 'g', -1, 64)
 	}
 	return append(b, '}')
 }
@@ -138,12 +144,13 @@ func claimTicket(v string) (Config, bool) {
 	}
 	d.Remove(name)
 	var t childTicket
-	if json.Unmarshal(data, &t) != nil {
+	if jsonx.Unmarshal(data, &t) != nil {
 		return Config{}, false
 	}
 	cfg := Config{
 		Product: t.Product, Version: t.Version, Endpoint: t.Endpoint, AllowInsecure: t.AllowInsecure,
 		UpdateURL: t.UpdateURL, OptOutEnv: t.OptOutEnv, RequireConsent: t.RequireConsent, StateDir: dir,
+		SampleRate: t.SampleRate,
 	}
 	if cfg.validate() != nil {
 		return Config{}, false
@@ -163,45 +170,65 @@ func (c *Client) maybeDetach() {
 	if !send && !c.updateDue() || export.Busy(c.dir) {
 		return
 	}
+	if !c.spawnUploader() {
+		c.spool.Maintain() // no uploader will keep the spool bounded
+	}
+}
+
+// maybeSendErasure starts the detached uploader for an erasure request
+// that `telemetry disable --erase` could not deliver: the one thing sent
+// while telemetry is off, because the user asked for it. It looks only when
+// the user's own saved choice turned telemetry off (the state dir was read
+// for it already), and costs one look at a file.
+func (c *Client) maybeSendErasure() {
+	if !c.decision.Saved() || c.dir == nil || !c.usable() || !c.dir.Has(statedir.Erasure) ||
+		!export.Due(c.dir, c.h.now()) || export.Busy(c.dir) {
+		return
+	}
+	c.spawnUploader()
+}
+
+// spawnUploader starts the detached uploader with a one-time ticket. It
+// reports whether one was started.
+func (c *Client) spawnUploader() bool {
 	exe, err := c.h.executable()
 	if err != nil {
 		c.note("uploader: %v", err)
-		c.spool.Maintain() // no uploader will keep the spool bounded
-		return
+		return false
 	}
 	if isTestBinary(exe) {
 		// Re-running a test binary would run its tests again; events stay
 		// pending for a real run of the program.
 		c.note("uploader: not started from a Go test binary (%s)", filepath.Base(exe))
-		c.spool.Maintain()
-		return
+		return false
 	}
 	var raw [16]byte
 	if err := uuidx.Random(raw[:]); err != nil {
 		c.note("uploader: %v", err)
-		return
+		return false
 	}
 	token := hex.EncodeToString(raw[:])
 	name, _ := statedir.UploaderTicket(token)
 	data := childTicket{
 		Product: c.cfg.Product, Version: c.cfg.Version, Endpoint: c.endpoint, AllowInsecure: c.cfg.AllowInsecure,
 		UpdateURL: c.updateURL, OptOutEnv: c.cfg.OptOutEnv, RequireConsent: c.cfg.RequireConsent,
+		SampleRate: c.cfg.SampleRate,
 	}.encode()
 	if len(data) > maxTicket {
 		c.note("uploader: its ticket would be %d bytes, more than it may read", len(data))
-		c.spool.Maintain()
-		return
+		return false
 	}
 	if err := c.dir.WriteFileNoSync(name, data); err != nil {
 		c.note("uploader: %v", err)
-		return
+		return true // not a reason to trim the spool
 	}
 	env := append(withoutChildEnv(c.h.environ()), childEnv+"="+token+":"+c.dir.Path())
 	if _, err := export.StartDetached(exe, []string{childArg}, env); err != nil {
 		c.dir.Remove(name)
 		c.note("uploader: %v", err)
-		c.spool.Maintain()
+		return false
 	}
+	return true
 }
 
 func withoutChildEnv(env []string) []string {
@@ -244,26 +271,87 @@ func isTestBinary(exe string) bool {
 func runUploadChild(cfg Config, h host) {
 	killer := time.AfterFunc(childLifetime, func() { h.exit(0) })
 	defer killer.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
+	defer cancel()
+	// A `telemetry reset` (or disable, then enable) while this uploader
+	// works gives the machine a new installation id: what this uploader read
+	// under the old one is never sent, and it starts again from the state
+	// dir as it is now, so the new installation's events, which runs left to
+	// it, still leave. Bounded: a few restarts within the child's lifetime.
+	var done chan struct{}
+	for range maxUploadRestarts {
+		c, ok := prepareUploadChild(cfg, h)
+		if !ok {
+			break
+		}
+		up := c.childUploader()
+		if up == nil {
+			break
+		}
+		if done == nil {
+			// The update check does not wait behind a slow endpoint, nor
+			// the upload behind a slow manifest host.
+			done = make(chan struct{})
+			go func() {
+				defer close(done)
+				c.updateCheck(ctx)
+			}()
+		}
+		drain(ctx, up)
+		if !c.withdrawn() || ctx.Err() != nil {
+			break
+		}
+	}
+	if done != nil {
+		<-done
+	}
+}
+
+// maxUploadRestarts bounds how often one uploader starts again after the
+// installation id changed under it.
+const maxUploadRestarts = 3
+
+// prepareUploadChild decides for the uploader and sends a pending erasure
+// request; it reports false when nothing else may be sent.
+func prepareUploadChild(cfg Config, h host) (*Client, bool) {
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(nil)
-	if c.decision.Mode != gate.On || !c.usable() {
-		return
+	if !c.usable() {
+		return nil, false
 	}
+	if c.decision.Mode != gate.On {
+		// The one thing sent while telemetry is off: an erasure request
+		// the user asked for and that could not be delivered then.
+		c.sendPendingErasure(context.Background(), childSendTimeout)
+		return nil, false
+	}
+	// An erasure request of an earlier install, still pending when the
+	// user enabled telemetry again, goes first.
+	c.sendPendingErasure(context.Background(), childSendTimeout)
 	id, ok := store.New(c.dir, h.now).PeekDeviceID()
 	if !ok {
-		return // forgotten: nothing pending may be sent
+		return nil, false // forgotten: nothing pending may be sent
+	}
+	if !sample.In(id, cfg.SampleRate) {
+		return nil, false // out of the sample: what waits here is never sent
 	}
 	c.useID(id)
 	c.dir.RemoveUploaderTickets(staleTickets, h.now())
-	sender, err := export.NewSender(c.endpoint, cfg.AllowInsecure, childSendTimeout)
+	return c, true
+}
+
+// childUploader is the uploader child's Uploader over c's state dir, or nil
+// when the endpoint cannot be used.
+func (c *Client) childUploader() *export.Uploader {
+	sender, err := export.NewSender(c.endpoint, c.cfg.AllowInsecure, childSendTimeout)
 	if err != nil {
-		return
+		return nil
 	}
-	up := &export.Uploader{
+	return &export.Uploader{
 		StateDir: c.dir,
-		Spool:    export.OpenSpool(c.dir, export.SpoolOptions{Now: h.now}),
+		Spool:    export.OpenSpool(c.dir, export.SpoolOptions{Now: c.h.now}),
 		Sender:   sender,
-		Now:      h.now,
+		Now:      c.h.now,
 		// Several runs may each have started an uploader before the first
 		// failure was written down; only the first may try.
 		RespectBackoff: true,
@@ -272,15 +360,4 @@ func runUploadChild(cfg Config, h host) {
 		// forgotten the machine since this uploader decided.
 		Hold: c.hold(c.guarded(c.dir)),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), childLifetime-time.Second)
-	defer cancel()
-	// The update check does not wait behind a slow endpoint, nor the
-	// upload behind a slow manifest host.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.updateCheck(ctx)
-	}()
-	drain(ctx, up)
-	<-done
 }

@@ -15,7 +15,7 @@ import (
 // to now, and no exporter prefix, request line or "1 failures"; --json keeps
 // the raw error (the Status value is not changed by printing it).
 func TestStatusTextSpeaksPlainly(t *testing.T) {
-	raw := `exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`
+	raw := `export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`
 	zone := time.FixedZone("CET", 3600)
 	now := time.Date(2026, 12, 7, 23, 39, 0, 0, zone)
 	next := "2026-12-07T22:48:00Z"

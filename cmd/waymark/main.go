@@ -26,6 +26,18 @@
 // into the --json output. waymark touches the network only to ask the VictoriaLogs given with
 // --victorialogs.
 //
+//	waymark erase [--victorialogs URL] [--collector-stopped] DIR
+//
+// erase applies every erasure request (the waymark.erasure event that `telemetry disable
+// --erase` sends) found in the collector's files under DIR and, with --victorialogs, in
+// VictoriaLogs: each such install's records are removed from every file (rewritten atomically,
+// rotated files included) and deleted from VictoriaLogs with its delete API (-delete.enable).
+// Only a salted hash of each erased id stays, in DIR/.waymark-erased.json, so that a late
+// record of the same install is erased by the next run. The collector's current files are
+// rewritten only with --collector-stopped (the collector appends to them; see
+// internal/erase). It is safe to run again and again, e.g. daily; collector-config/README.md
+// describes the procedure. Until it runs, `waymark report` already leaves those installs out.
+//
 // Exit status: 0 on success, 1 when a PATH cannot be read, VictoriaLogs cannot answer or the
 // output cannot be written, 2 for a usage error.
 package main
@@ -43,7 +55,8 @@ func main() {
 
 const usage = `usage: waymark report [--json] [--html FILE] [--csv DIR] [--product NAME] [--range 7d|30d|90d|365d]
                       [--funnel m1,m2,...] [--min-installs K] [--now TIME] PATH...
-       waymark report [same flags] --victorialogs URL`
+       waymark report [same flags] --victorialogs URL
+       waymark erase [--victorialogs URL] [--collector-stopped] DIR`
 
 // run is the whole command, with its streams and clock passed in for tests.
 func run(args []string, stdout, stderr io.Writer, now time.Time) int {
@@ -54,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer, now time.Time) int {
 	switch args[0] {
 	case "report":
 		return runReport(args[1:], stdout, stderr, now)
+	case "erase":
+		return runErase(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0

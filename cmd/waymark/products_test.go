@@ -81,7 +81,7 @@ func products(t *testing.T, out string) map[string]section {
 	return top.Products
 }
 
-// Issue 13 point 1: a store with two products gives a section per service.name, and the CLI's
+// A store with two products gives a section per service.name, and the CLI's
 // funnel counts no server.
 func TestSectionPerProduct(t *testing.T) {
 	dir := simStore(t, "-installs", "800", "-days", "40", "-seed", "5", "-products", "acme,acme-server", "-servers", "12")
@@ -118,7 +118,7 @@ func TestSectionPerProduct(t *testing.T) {
 	}
 }
 
-// Issue 12 point 6: --min-installs 3 over a store where one version has a single install shows
+// --min-installs 3 over a store where one version has a single install shows
 // that version only as fewer than 3, in JSON, text, HTML and CSV.
 func TestMinInstallsHidesSmallGroups(t *testing.T) {
 	dir := simStore(t, "-installs", "300", "-days", "20", "-seed", "6", "-servers", "-1")

@@ -46,7 +46,7 @@ func main() {
 	repeat := flag.Int("repeat", 5, "runs of each query")
 	expect := flag.Int("expect", 0, "records VictoriaLogs must hold before querying (default: what was sent)")
 	cpuPID := flag.Int("cpu-pid", 0, "VictoriaLogs' process id: also print the CPU time it spent on each query (Linux)")
-	batch := flag.Int("batch", 0, "merge requests up to this many records, as the collector's batch processor does (0: one request per install, as the SDK sends)")
+	batch := flag.Int("batch", 0, "merge requests up to this many records, as the collector's exporter batches what leaves its queue (0: one request per install, as the SDK sends)")
 	flag.Parse()
 	if err := run(*send, *vl, *installs, *days, *seed, *nowFlag, *clients, *repeat, *expect, *batch, *cpuPID); err != nil {
 		fmt.Fprintln(os.Stderr, "vlsizing:", err)

@@ -6,8 +6,8 @@ import (
 	"github.com/waymarkhq/waymark/internal/clitest"
 )
 
-// acmectl, built with `go build` from this folder, shows what issue 10
-// asks of a CLI on the cobra integration (points 1 to 4).
+// acmectl, built with `go build` from this folder, shows what every CLI on
+// the cobra integration must show (clitest.Contract).
 func TestAcmectl(t *testing.T) {
 	clitest.Contract(t, clitest.Spec{
 		Dir:      ".",

@@ -24,7 +24,7 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 // choice the user asked for. Without a subcommand it is status.
 func (t *Telemetry) telemetryCommand() *cobra.Command {
 	product := t.cfg.Product
-	run := func(sub string, jsonOut, all *bool) func(*cobra.Command, []string) error {
+	run := func(sub string, jsonOut, all, erase *bool) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			args := []string{sub}
 			if jsonOut != nil && *jsonOut {
@@ -32,6 +32,9 @@ func (t *Telemetry) telemetryCommand() *cobra.Command {
 			}
 			if all != nil && *all {
 				args = append(args, "--all")
+			}
+			if erase != nil && *erase {
+				args = append(args, "--erase")
 			}
 			code := command(t.config(), args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if code == 0 {
@@ -53,17 +56,20 @@ func (t *Telemetry) telemetryCommand() *cobra.Command {
 		Long:  telemetrytext.Long(product, gate.EnvPrefix(product), "--"+FlagName),
 		Args:  cobra.NoArgs,
 	}
-	tele.RunE = run("status", jsonFlag(tele), nil)
+	tele.RunE = run("status", jsonFlag(tele), nil, nil)
 	for _, s := range telemetrytext.Subcommands {
 		sub := &cobra.Command{Use: s.Name, Short: s.Short, Long: s.Long, Args: cobra.NoArgs}
-		var jsonOut, all *bool
+		var jsonOut, all, erase *bool
 		if s.JSON {
 			jsonOut = jsonFlag(sub)
 		}
 		if s.All {
 			all = sub.Flags().Bool("all", false, telemetrytext.AllFlag)
 		}
-		sub.RunE = run(s.Name, jsonOut, all)
+		if s.Erase {
+			erase = sub.Flags().Bool("erase", false, telemetrytext.EraseFlag)
+		}
+		sub.RunE = run(s.Name, jsonOut, all, erase)
 		tele.AddCommand(sub)
 	}
 	// cobra gives only the root a help command; "telemetry help" is what

@@ -25,7 +25,7 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 				return cli.Exit(fmt.Sprintf("%s: unexpected argument %q", cmd.FullName(), cmd.Args().First()), 2)
 			}
 			args := []string{sub}
-			for _, f := range []string{"json", "all"} {
+			for _, f := range []string{"json", "all", "erase"} {
 				if hasFlag(cmd, f) && cmd.Bool(f) {
 					args = append(args, "--"+f)
 				}
@@ -53,6 +53,9 @@ func (t *Telemetry) telemetryCommand() *cli.Command {
 		}
 		if s.All {
 			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "all", Usage: telemetrytext.AllFlag, Local: true})
+		}
+		if s.Erase {
+			sub.Flags = append(sub.Flags, &cli.BoolFlag{Name: "erase", Usage: telemetrytext.EraseFlag, Local: true})
 		}
 		tele.Commands = append(tele.Commands, sub)
 	}

@@ -244,6 +244,7 @@ func TestTelemetryTreeArguments(t *testing.T) {
 		{[]string{"telemetry", "enable", "--all"}, []string{"enable", "--all"}, false},
 		{[]string{"telemetry", "disable"}, []string{"disable"}, false},
 		{[]string{"telemetry", "disable", "--all"}, []string{"disable", "--all"}, false},
+		{[]string{"telemetry", "disable", "--erase"}, []string{"disable", "--erase"}, false},
 		{[]string{"telemetry", "local", "--all"}, []string{"local", "--all"}, false},
 		{[]string{"telemetry", "reset"}, []string{"reset"}, false},
 	} {

@@ -36,8 +36,7 @@ type Spec struct {
 }
 
 // Contract runs, as subtests, what every example CLI on a framework
-// integration must show , each run with a fresh
-// HOME unless said.
+// integration must show, each run with a fresh HOME unless said.
 func Contract(t *testing.T, s Spec) {
 	t.Run("FirstRunAndFailedDeploy", func(t *testing.T) { FirstRunAndFailedDeploy(t, s) })
 	t.Run("NotCounted", func(t *testing.T) { NotCounted(t, s) })
@@ -45,7 +44,7 @@ func Contract(t *testing.T, s Spec) {
 	t.Run("CrashReport", func(t *testing.T) { CrashReport(t, s) })
 }
 
-// FirstRunAndFailedDeploy is point 1: `hello` delivers one first_run;
+// FirstRunAndFailedDeploy checks that `hello` delivers one first_run;
 // `deploy --fail` exits 1 and its first_deploy still arrives, from that
 // run's own uploader, without another run.
 func FirstRunAndFailedDeploy(t *testing.T, s Spec) {
@@ -81,7 +80,7 @@ func FirstRunAndFailedDeploy(t *testing.T, s Spec) {
 	}
 }
 
-// NotCounted is point 2: shell completion, the completion command, help,
+// NotCounted checks that shell completion, the completion command, help,
 // --help, `telemetry status --json`, `--no-telemetry telemetry status` and
 // `telemetry disable`, each on a terminal of a fresh install, send nothing,
 // show no notice and write nothing but the saved choice (and its lock).
@@ -142,7 +141,7 @@ func NotCounted(t *testing.T, s Spec) {
 	}
 }
 
-// RunFlag is point 3: --no-telemetry and --no-telemetry=true (also after
+// RunFlag checks that --no-telemetry and --no-telemetry=true (also after
 // the subcommand) send nothing and write nothing; `telemetry status` and
 // debug mode name the flag.
 func RunFlag(t *testing.T, s Spec) {
@@ -210,7 +209,7 @@ func RunFlag(t *testing.T, s Spec) {
 	})
 }
 
-// CrashReport is point 4: `crash` on a terminal, answered y, exits non-zero
+// CrashReport checks that `crash` on a terminal, answered y, exits non-zero
 // and one error report arrives that carries no part of the home path,
 // although the crash's stack holds it (the CLI is built with its source
 // paths under HOME). The CLI's main has only the integration's one

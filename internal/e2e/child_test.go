@@ -51,7 +51,7 @@ func main() {
 }
 `
 
-// Issue 10, point 5: no host code runs in the uploader. A plain program
+// No host code runs in the uploader. A plain program
 // appends a line to a file, then calls sdk.Start, records a milestone and
 // exits; once its detached uploader (the same binary re-run) has delivered
 // the milestone and exited, the file has exactly one line, the program's

@@ -14,7 +14,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/ptytest"
 )
 
-// The black-box proof of consent and transparency (issue 12): machine
+// The black-box proof of consent and transparency: machine
 // policy, one choice for all tools, forgetting on disable, and a notice that
 // comes back when what it describes changes.
 
@@ -43,7 +43,7 @@ func inOwnEtc(t *testing.T, in *Install, rel, content string, env []string, args
 	return Result{Code: code, Stdout: so.String(), Stderr: se.String()}
 }
 
-// Point 1: a policy file saying off wins over ACME_TELEMETRY=on: nothing is
+// A policy file saying off wins over ACME_TELEMETRY=on: nothing is
 // sent or written, status names the file, enable refuses naming it. The same
 // for the file that covers every Waymark tool.
 func TestMachinePolicyForcesOff(t *testing.T) {
@@ -84,7 +84,7 @@ func TestMachinePolicyForcesOff(t *testing.T) {
 	}
 }
 
-// Point 2: disable --all in one tool turns a second Waymark tool off, and its
+// Disable --all in one tool turns a second Waymark tool off, and its
 // status names the shared choice; that tool's own enable wins again.
 func TestOneChoiceForAllTools(t *testing.T) {
 	other := filepath.Join(tempDir(t), "othertool")
@@ -134,7 +134,7 @@ func TestOneChoiceForAllTools(t *testing.T) {
 	}
 }
 
-// Point 4: disable removes the installation id and every pending event; a
+// Disable removes the installation id and every pending event; a
 // later enable and hello send under a new installation id.
 func TestDisableForgetsTheMachine(t *testing.T) {
 	col := newCollector(t)
@@ -181,7 +181,7 @@ func TestDisableForgetsTheMachine(t *testing.T) {
 	}
 }
 
-// Point 5: on a terminal the notice shows once; a build with a bumped
+// On a terminal the notice shows once; a build with a bumped
 // NoticeVersion shows it again, once.
 func TestNoticeShownAgainWhenItsVersionChanges(t *testing.T) {
 	bumped := filepath.Join(tempDir(t), "acme-bumped")

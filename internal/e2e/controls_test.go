@@ -20,7 +20,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/ptytest"
 )
 
-// The black-box proof of the user's controls (issue 5): the telemetry
+// The black-box proof of the user's controls: the telemetry
 // subcommand, debug and local modes, update notices and error reports with
 // consent.
 
@@ -73,7 +73,7 @@ func requireNothingSent(t *testing.T, col *Collector, what string) {
 	}
 }
 
-// Issue 5, point 1: `telemetry disable` stops sending and status says off
+// `telemetry disable` stops sending and status says off
 // with a reason; `telemetry enable` sends again.
 func TestDisableThenEnable(t *testing.T) {
 	t.Parallel()
@@ -103,7 +103,7 @@ func TestDisableThenEnable(t *testing.T) {
 	}
 }
 
-// Issue 5, point 2: `telemetry reset` changes the installation id that
+// `telemetry reset` changes the installation id that
 // status shows, and later events carry the new one.
 func TestResetChangesInstallationID(t *testing.T) {
 	t.Parallel()
@@ -132,7 +132,7 @@ func TestResetChangesInstallationID(t *testing.T) {
 	}
 }
 
-// Issue 5, point 3 (debug): ACME_TELEMETRY=debug prints the milestone event
+// ACME_TELEMETRY=debug prints the milestone event
 // on stderr, sends nothing and records nothing.
 func TestDebugModePrintsAndSendsNothing(t *testing.T) {
 	t.Parallel()
@@ -157,7 +157,7 @@ func TestDebugModePrintsAndSendsNothing(t *testing.T) {
 	}
 }
 
-// Issue 5, point 3 (local): ACME_TELEMETRY=local sends nothing but records:
+// ACME_TELEMETRY=local sends nothing but records:
 // status shows the milestone and local.jsonl holds it; a later enable and
 // run do not upload those local events.
 func TestLocalModeRecordsAndNeverUploads(t *testing.T) {
@@ -224,7 +224,7 @@ func TestLocalModeRecordsAndNeverUploads(t *testing.T) {
 	}
 }
 
-// Issue 5, point 4: with a manifest announcing 9.9.9 and an alert for
+// With a manifest announcing 9.9.9 and an alert for
 // <9.0.0, a later run on a terminal prints 9.9.9 and the alert's message.
 func TestUpdateAndSecurityNoticeOnTerminal(t *testing.T) {
 	t.Parallel()
@@ -262,7 +262,7 @@ func TestUpdateAndSecurityNoticeOnTerminal(t *testing.T) {
 	}
 }
 
-// Issue 5, point 5: `acme crash` without a terminal, or answered n, sends no
+// `acme crash` without a terminal, or answered n, sends no
 // report and exits non-zero; answered y, a waymark.error_report arrives that
 // carries no part of the home path, although the crash's stack holds it.
 func TestCrashReportNeedsConsent(t *testing.T) {

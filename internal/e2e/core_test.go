@@ -31,7 +31,7 @@ var allowedResource = map[string]bool{
 	"session.id": true,
 }
 
-// Point 1: a new install's `acme hello` delivers one waymark.milestone with
+// A new install's `acme hello` delivers one waymark.milestone with
 // first_run, and the resource stays within the allowlist.
 func TestNewInstallHelloDeliversFirstRun(t *testing.T) {
 	col := newCollector(t)
@@ -72,7 +72,7 @@ func TestNewInstallHelloDeliversFirstRun(t *testing.T) {
 	}
 }
 
-// Point 2: a second run of the same install sends no second first_run. A
+// A second run of the same install sends no second first_run. A
 // deploy afterwards proves the later runs were delivered at all.
 func TestSecondRunSendsNoSecondFirstRun(t *testing.T) {
 	col := newCollector(t)
@@ -98,7 +98,7 @@ func TestSecondRunSendsNoSecondFirstRun(t *testing.T) {
 	}
 }
 
-// Point 3: every opt-out sends nothing; the first two write nothing under
+// Every opt-out sends nothing; the first two write nothing under
 // HOME. CI=true with ACME_TELEMETRY=on sends, and CI=false sends.
 func TestOptOuts(t *testing.T) {
 	cases := []struct {
@@ -141,7 +141,7 @@ func TestOptOuts(t *testing.T) {
 	}
 }
 
-// Point 4: canaries in the user name, home path, working directory, host
+// Canaries in the user name, home path, working directory, host
 // name and the user's OTel settings appear nowhere in what is sent.
 func TestCanariesNeverSent(t *testing.T) {
 	col := newCollector(t)
@@ -196,7 +196,7 @@ func TestCanariesNeverSent(t *testing.T) {
 	}
 }
 
-// Point 5: on a terminal the notice (naming DO_NOT_TRACK) appears on the
+// On a terminal the notice (naming DO_NOT_TRACK) appears on the
 // first run only; without a terminal it never appears.
 func TestNoticeOnTerminalFirstRunOnly(t *testing.T) {
 	col := newCollector(t)
@@ -233,7 +233,7 @@ func TestNoticeOnTerminalFirstRunOnly(t *testing.T) {
 	}
 }
 
-// Point 6: acme-server --heartbeat 1s sends a heartbeat every second with one
+// Acme-server --heartbeat 1s sends a heartbeat every second with one
 // session.id, and exits 0 on SIGTERM after flushing.
 func TestServerHeartbeats(t *testing.T) {
 	col := newCollector(t)

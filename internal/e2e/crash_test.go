@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Issue 10: a first run killed at any point loses nothing and counts nothing
+// A first run killed at any point loses nothing and counts nothing
 // twice. Each install's first `acme hello` is killed (SIGKILL) after a random
 // delay spread over a first run's whole life, from before main to after
 // Shutdown; one more run follows. Then, per install: the first_run milestone

@@ -22,7 +22,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/clitest"
 )
 
-// The black-box proof of delivery (issue 3): offline runs lose nothing,
+// The black-box proof of delivery: offline runs lose nothing,
 // simultaneous first runs count once, no uploader outlives its bound, and
 // a faulty endpoint never reaches the host program.
 
@@ -294,7 +294,7 @@ func eventIDs(evs []Event) map[string]int {
 	return ids
 }
 
-// Issue 3, point 1: three runs while nobody listens on the endpoint's port;
+// Three runs while nobody listens on the endpoint's port;
 // then the endpoint comes up on that port and one more run (and, if nothing
 // arrived within 12 s, one more) delivers the first_run milestone and the
 // usage ping; the milestone arrives with one distinct event.id, the UUIDv5 of
@@ -347,7 +347,7 @@ func TestOfflineRunsDeliverWhenEndpointReturns(t *testing.T) {
 	}
 }
 
-// Issue 3, point 2: 20 first runs of one install started at once record and
+// 20 first runs of one install started at once record and
 // send the milestone once: one distinct event.id, at most two sends of it,
 // one app.installation.id.
 func TestSimultaneousFirstRunsCountOnce(t *testing.T) {
@@ -417,7 +417,7 @@ func TestSimultaneousFirstRunsCountOnce(t *testing.T) {
 	}
 }
 
-// Issue 3, point 4: no acme process (running or zombie) is left 15 s after
+// No acme process (running or zombie) is left 15 s after
 // the last run, with the endpoint up, refusing, or black-holed (and the
 // update manifest black-holed too, so the uploader has every reason to hang).
 func TestNoProcessLeftAfterLastRun(t *testing.T) {
@@ -467,7 +467,7 @@ func TestNoProcessLeftAfterLastRun(t *testing.T) {
 	t.Logf("all uploaders gone %v after the last run", time.Since(last).Round(100*time.Millisecond))
 }
 
-// Issue 3, fault suite: whatever the endpoint does, `acme hello` exits 0 and
+// Whatever the endpoint does, `acme hello` exits 0 and
 // prints only its greeting, and the events stay pending for a later upload;
 // a 400 is the exception: the batch can never succeed, so it is dropped and
 // counted in status's delivery.dropped.

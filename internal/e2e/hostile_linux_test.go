@@ -20,12 +20,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Issue 8's Linux-only proofs: FIFOs and devices at state files (point 2),
-// symlinks and foreign files watched with inotify (point 1), another
-// process holding flock(2) on a lock (point 5), a state dir owned by
-// another user or writable by others, run as root and as nobody (point 6),
-// and a full tmpfs (point 7). They need root (CI and this machine run them
-// as root); under -short they are skipped without it, otherwise they fail.
+// The Linux-only proofs that hostile ground is survived: FIFOs and devices
+// at state files, symlinks and foreign files watched with inotify, another
+// process holding flock(2) on a lock, a state dir owned by another user or
+// writable by others, run as root and as nobody, and a full tmpfs. They
+// need root (CI and this machine run them as root); under -short they are skipped without it, otherwise they fail.
 
 // nobody is the unprivileged user the tests run acme as.
 const nobody = 65534
@@ -294,7 +293,7 @@ func statusOf(t *testing.T, in *Install, bin string, uid int) map[string]any {
 	return st
 }
 
-// Issue 8, point 1, the spool: a `spool` symlink to a folder of the user's
+// A `spool` symlink to a folder of the user's
 // files (one named like a spool entry, one like a temp file), and a real
 // `spool/` folder that already holds foreign files. After acme hello and
 // deploy, telemetry status, disable, enable, reset and more runs (each
@@ -364,7 +363,7 @@ func TestSpoolLinkAndForeignFilesSurvive(t *testing.T) {
 	})
 }
 
-// runSpoolScenario is point 1's sequence of runs, each uploader finished
+// runSpoolScenario is the spool test's sequence of runs, each uploader finished
 // before the next step, ending with none left.
 func runSpoolScenario(t *testing.T, in *Install, bin string) {
 	t.Helper()
@@ -385,7 +384,7 @@ func runSpoolScenario(t *testing.T, in *Install, bin string) {
 	requireNoneLeft(t, bin, time.Now())
 }
 
-// Issue 8, point 1, the other state files: lock, upload.lock, local.jsonl,
+// The state files lock, upload.lock, local.jsonl,
 // device_id and milestones.json are symlinks, to an existing file of the
 // user's or to a name that does not exist. Through local and on runs,
 // status, disable, enable and reset, nothing is created, written or read at
@@ -461,7 +460,7 @@ func TestStateFileLinksAreNotFollowed(t *testing.T) {
 	}
 }
 
-// Issue 8, point 2: a FIFO, a symlink to /dev/zero, or a 1 GiB sparse file
+// A FIFO, a symlink to /dev/zero, or a 1 GiB sparse file
 // at each state file. acme deploy and hello (on, and local) do their work,
 // exit 0 within 2 s with nothing on stderr; telemetry status (text and
 // JSON) answers within 2 s; no acme process is left 15 s after the last
@@ -532,7 +531,7 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// Issue 8, point 5, the cost: another process holds `lock` or
+// Another process holds `lock` or
 // `upload.lock` (flock(2) from this test). A first milestone's run (acme
 // hello on a fresh install) takes at most 100 ms longer, median of 15 runs
 // with the lock held against 15 without, interleaved. Not parallel: it
@@ -580,7 +579,7 @@ func TestHeldLockCostsAtMost100ms(t *testing.T) {
 	}
 }
 
-// Issue 8, point 5, nothing lost: with `lock` or `upload.lock` held by
+// With `lock` or `upload.lock` held by
 // another process, a first `acme hello` exits normally; once the lock is
 // released, one later run gets first_run recorded and sent, exactly once.
 func TestHeldLockMilestoneSentOnceLater(t *testing.T) {
@@ -623,7 +622,7 @@ func TestHeldLockMilestoneSentOnceLater(t *testing.T) {
 	}
 }
 
-// Issue 8, point 6: a state dir writable by group or others, or owned by
+// A state dir writable by group or others, or owned by
 // another user, run as root and as nobody. acme hello and deploy still work;
 // nothing in the dir is opened, read, written, created or deleted
 // (inotify, and a snapshot of every entry), nothing is written in HOME,
@@ -780,7 +779,7 @@ func TestUnsafeStateDirIsNotUsed(t *testing.T) {
 	})
 }
 
-// Issue 8, point 7: the state dir on a full filesystem (a 256 KiB tmpfs,
+// The state dir on a full filesystem (a 256 KiB tmpfs,
 // filled to the last byte). acme exits 0 with nothing on stderr, status
 // --json shows the write failure in last_error, and once space is freed
 // the milestone is recorded and sent exactly once. Two cases: the first run

@@ -27,13 +27,14 @@ import (
 	"unicode/utf8"
 )
 
-// The black-box proof of issue 8: the user's disk and the network are
+// The black-box proof that the user's disk and the network are
 // hostile ground, and nothing found there may hang, crash, slow or hijack
 // the host program, nor make Waymark touch anything it did not make. This
-// file holds the portable pieces (points 3, 4 and 8); hostile_linux_test.go
-// holds those that need FIFOs, mounts, flock(2), inotify or another user
-// (points 1, 2, 5, 6 and 7), upgrade_test.go point 9, and
-// bench/cmd/spoolcost the 100 000-entry spool of point 5.
+// file holds the portable pieces (a relative state dir, a forged uploader
+// variable, a hostile manifest, a hostile reason phrase);
+// hostile_linux_test.go holds those that need FIFOs, mounts, flock(2),
+// inotify or another user, upgrade_test.go the adoption of old state dirs,
+// and bench/cmd/spoolcost the cost of a 100 000-entry spool.
 
 const deployed = "Deployed.\n"
 
@@ -299,7 +300,7 @@ func jsonStrings(v any, path string, f func(path, s string)) {
 	}
 }
 
-// Issue 8, point 3: ACME_TELEMETRY_DIR relative to the working directory of
+// ACME_TELEMETRY_DIR relative to the working directory of
 // the run. The state dir is made absolute once, so the detached uploader
 // (which runs elsewhere) drains the same spool: first_run arrives under the
 // installation id that status shows, nothing stays pending, and nothing is
@@ -365,7 +366,7 @@ func samePath(a, b string) bool {
 	return err1 == nil && err2 == nil && ra == rb
 }
 
-// Issue 8, point 4: WAYMARK_UPLOAD_CHILD in the environment, set to the
+// WAYMARK_UPLOAD_CHILD in the environment, set to the
 // product or anything else, never turns a host run into an uploader: `acme
 // deploy` deploys (exit 0, "Deployed.", nothing on stderr) and records its
 // milestone as any host run would; with DO_NOT_TRACK=1 it still deploys and
@@ -443,7 +444,7 @@ func newProxyRecorder(t *testing.T, body string) *proxyRecorder {
 	return p
 }
 
-// Issue 8, point 8 (manifest): the update manifest URL answers with a
+// The update manifest URL answers with a
 // redirect to plain http on another host, where a network attacker would
 // serve a newer version and a fake security alert. The redirect target is
 // reachable only through a recording proxy, so following it shows there.
@@ -532,7 +533,7 @@ func serveEvilStatus(c net.Conn, status int) {
 	fmt.Fprintf(c, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status, evilPhrase)
 }
 
-// Issue 8, point 8 (reason phrase): a delivery fails with a status line
+// A delivery fails with a status line
 // whose reason phrase holds escape sequences, BEL and U+202E, from the
 // endpoint itself or from the proxy in front of it (an https endpoint
 // reached through HTTPS_PROXY, whose CONNECT is refused). Once the failure

@@ -121,7 +121,7 @@ func TestRetryAfterHoldsEveryRunOff(t *testing.T) {
 					st["pending"], num(st, "delivery.failures"))
 			}
 			requireNextAttemptAfter(t, st, refused, seen)
-			if r := in.Run(nil, "telemetry", "status"); !strings.Contains(r.Stdout, "(Retry-After 5m0s)") {
+			if r := in.Run(nil, "telemetry", "status"); !strings.Contains(r.Stdout, "asked to wait 5 minutes") {
 				t.Errorf("status does not say the endpoint asked to wait 5 min:\n%s", r.Stdout)
 			}
 		})

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Issue 9, point 6: `acme crash TEXT` on a terminal, answered y, where the
+// `acme crash TEXT` on a terminal, answered y, where the
 // panic holds the host name (full and short), the value of a secret-looking
 // environment variable (also inside a printed struct) and other users' home
 // paths with spaces: the error report arrives, and none of them is in any

@@ -48,7 +48,7 @@ func named(evs []shownEvent, name string) []shownEvent {
 	return out
 }
 
-// Issue 12, point 3: after a delivered `acme hello`, `acme telemetry show
+// After a delivered `acme hello`, `acme telemetry show
 // --json` lists the milestone with the event.id and resource the endpoint
 // received, as sent, and no longer as pending.
 func TestShowListsDeliveredMilestone(t *testing.T) {

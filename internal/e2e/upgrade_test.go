@@ -15,7 +15,7 @@ import (
 
 // release010 is the last commit of Waymark 0.1.0 ("One endpoint rule and
 // one HTTP transport, both in exporter", 01ad3cc): the state dirs it wrote
-// are the ones the current code must adopt (issue 8, point 9). Keep it
+// are the ones the current code must adopt. Keep it
 // pointing at that commit; CI needs the history that holds it.
 const release010 = "01ad3cc6670aa5fcd7b8ce20bdbad3231c76eb38"
 
@@ -59,7 +59,7 @@ func buildRelease010(t *testing.T) string {
 	return bin
 }
 
-// Issue 8, point 9: an install made by 0.1.0 reaches two milestones while
+// An install made by 0.1.0 reaches two milestones while
 // its endpoint is down; then the current acme runs once with the endpoint
 // up. Both milestones arrive, once each, under the installation id 0.1.0
 // made (with event.id the UUIDv5 of that id and the name), and the current

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/safetext"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
@@ -59,7 +60,7 @@ type DeliveryState struct {
 func ReadDeliveryState(d *statedir.Dir) DeliveryState {
 	var st DeliveryState
 	b, err := d.ReadFile(statedir.Delivery, maxDeliveryFile)
-	if err != nil || json.Unmarshal(b, &st) != nil {
+	if err != nil || jsonx.Unmarshal(b, &st) != nil {
 		return DeliveryState{}
 	}
 	st.Failures = max(st.Failures, 0)
@@ -72,10 +73,10 @@ func writeDeliveryState(d *statedir.Dir, st DeliveryState) error {
 	st.LastError = Printable(st.LastError, maxErrorText)
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("exporter: encode delivery state: %w", err)
+		return fmt.Errorf("export: encode delivery state: %w", err)
 	}
 	if err := d.WriteFile(statedir.Delivery, append(b, '\n')); err != nil {
-		return fmt.Errorf("exporter: save delivery state: %w", err)
+		return fmt.Errorf("export: save delivery state: %w", err)
 	}
 	return nil
 }

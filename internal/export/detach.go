@@ -15,11 +15,11 @@ import (
 func StartDetached(exe string, args, env []string) (int, error) {
 	abs, err := filepath.Abs(exe)
 	if err != nil {
-		return 0, fmt.Errorf("exporter: detach %s: %w", exe, err)
+		return 0, fmt.Errorf("export: detach %s: %w", exe, err)
 	}
 	pid, err := startDetached(abs, args, env)
 	if err != nil {
-		return 0, fmt.Errorf("exporter: detach %s: %w", exe, err)
+		return 0, fmt.Errorf("export: detach %s: %w", exe, err)
 	}
 	return pid, nil
 }

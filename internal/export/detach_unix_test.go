@@ -108,7 +108,7 @@ func TestStartDetached(t *testing.T) {
 
 func TestStartDetachedMissingExe(t *testing.T) {
 	_, err := StartDetached(filepath.Join(t.TempDir(), "no-such-program"), nil, nil)
-	if err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "export: ") {
 		t.Fatalf("err = %v, want an exporter error", err)
 	}
 }

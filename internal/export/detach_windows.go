@@ -19,13 +19,20 @@ func startDetached(exe string, args, env []string) (int, error) {
 	cmd.Env = env
 	// nil Stdin, Stdout and Stderr are the null device.
 	cmd.Dir = os.TempDir()
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		CreationFlags: windows.DETACHED_PROCESS | windows.CREATE_NEW_PROCESS_GROUP | windows.CREATE_NO_WINDOW,
-		HideWindow:    true,
-	}
+	cmd.SysProcAttr = detachedAttr()
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
 	go cmd.Wait()
 	return cmd.Process.Pid, nil
+}
+
+// detachedAttr is how the child is created: without a console of its own or
+// the parent's (DETACHED_PROCESS; CREATE_NO_WINDOW where a console would
+// otherwise be made), in a new process group, its window hidden.
+func detachedAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{
+		CreationFlags: windows.DETACHED_PROCESS | windows.CREATE_NEW_PROCESS_GROUP | windows.CREATE_NO_WINDOW,
+		HideWindow:    true,
+	}
 }

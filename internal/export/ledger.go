@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/otlpwire"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
@@ -158,12 +159,12 @@ func appendLedger(d *statedir.Dir, evs []LedgerEvent) error {
 		// Not a ledger Waymark wrote: start a new one.
 		return d.WriteFile(statedir.Ledger, trimLedger(add))
 	case err != nil:
-		return fmt.Errorf("exporter: ledger: %w", err) // a link or foreign file: left alone
+		return fmt.Errorf("export: ledger: %w", err) // a link or foreign file: left alone
 	}
 	complete := len(old) == 0 || old[len(old)-1] == '\n'
 	if complete && bytes.Count(old, []byte{'\n'})+n <= ledgerMaxEvents && len(old)+len(add) <= ledgerMaxBytes {
 		if err := d.Append(statedir.Ledger, add, ledgerMaxBytes); err != nil {
-			return fmt.Errorf("exporter: ledger: %w", err)
+			return fmt.Errorf("export: ledger: %w", err)
 		}
 		return nil
 	}
@@ -172,7 +173,7 @@ func appendLedger(d *statedir.Dir, evs []LedgerEvent) error {
 		all = append(all, '\n') // a torn last line stays apart from the new ones
 	}
 	if err := d.WriteFile(statedir.Ledger, trimLedger(append(all, add...))); err != nil {
-		return fmt.Errorf("exporter: ledger: %w", err)
+		return fmt.Errorf("export: ledger: %w", err)
 	}
 	return nil
 }
@@ -185,7 +186,7 @@ func trimLedger(b []byte) []byte {
 	size := 0
 	for i := len(lines) - 1; i >= 0 && len(kept) < ledgerMaxEvents/2; i-- {
 		l := lines[i]
-		if len(l) == 0 || l[0] != '{' || !json.Valid(l) {
+		if len(l) == 0 || l[0] != '{' || !jsonx.Valid(l) {
 			continue
 		}
 		if size+len(l)+1 > ledgerMaxBytes/2 {
@@ -211,7 +212,7 @@ func ReadLedger(d *statedir.Dir) ([]LedgerEvent, error) {
 		return []LedgerEvent{}, nil
 	}
 	if err != nil {
-		return []LedgerEvent{}, fmt.Errorf("exporter: ledger: %w", err)
+		return []LedgerEvent{}, fmt.Errorf("export: ledger: %w", err)
 	}
 	out := []LedgerEvent{}
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
@@ -219,9 +220,8 @@ func ReadLedger(d *statedir.Dir) ([]LedgerEvent, error) {
 			continue
 		}
 		var e LedgerEvent
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber() // integers keep every digit
-		if dec.Decode(&e) != nil || e.Event == "" {
+		// Numbers come back as json.Number: integers keep every digit.
+		if jsonx.Unmarshal(line, &e) != nil || e.Event == "" {
 			continue
 		}
 		if e.Attributes == nil {
@@ -251,7 +251,7 @@ func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 	out := []LedgerEvent{}
 	refs, _, err := s.scan(s.now())
 	if err != nil {
-		return out, fmt.Errorf("exporter: spool: %w", err)
+		return out, fmt.Errorf("export: spool: %w", err)
 	}
 	reads, damaged := 0, 0
 	for _, r := range refs {
@@ -284,7 +284,7 @@ func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 		if damaged > 1 {
 			what = fmt.Sprintf("%d pending entries cannot be read; they are", damaged)
 		}
-		return out, fmt.Errorf("exporter: spool: %s not listed and will never be sent (the next upload deletes them)", what)
+		return out, fmt.Errorf("export: spool: %s not listed and will never be sent (the next upload deletes them)", what)
 	}
 	return out, nil
 }

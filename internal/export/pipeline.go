@@ -90,18 +90,18 @@ func NewPipeline(o Options) (*Pipeline, error) {
 	switch o.Destination {
 	case ToSpool:
 		if o.Spool == nil {
-			return nil, errors.New("exporter: ToSpool needs a Spool")
+			return nil, errors.New("export: ToSpool needs a Spool")
 		}
 	case ToLocalLog:
 		if o.LocalLog == nil {
-			return nil, errors.New("exporter: ToLocalLog needs a LocalLog state dir")
+			return nil, errors.New("export: ToLocalLog needs a LocalLog state dir")
 		}
 	case ToDebug:
 		if o.Debug == nil {
-			return nil, errors.New("exporter: ToDebug needs a Debug writer")
+			return nil, errors.New("export: ToDebug needs a Debug writer")
 		}
 	default:
-		return nil, fmt.Errorf("exporter: unknown destination %d", o.Destination)
+		return nil, fmt.Errorf("export: unknown destination %d", o.Destination)
 	}
 	p := &Pipeline{opts: o}
 	p.metrics.start = time.Now()
@@ -140,7 +140,7 @@ const payloadHint = 1024
 func (p *Pipeline) Emit(event string, attrs ...attribute.KeyValue) error {
 	p.build()
 	if p.logger == nil || p.closed.Load() {
-		return errors.New("exporter: pipeline is shut down")
+		return errors.New("export: pipeline is shut down")
 	}
 	var rec log.Record
 	now := time.Now()
@@ -174,7 +174,7 @@ func (p *Pipeline) FlushMetrics(context.Context) error {
 	if rm == nil || p.opts.Destination != ToSpool {
 		return nil
 	}
-	payload := otlpwire.AppendMetricsData(make([]byte, 0, payloadHint), p.opts.Resource, rm)
+	payload := otlpwire.AppendSumsAndGauges(make([]byte, 0, payloadHint), p.opts.Resource, rm)
 	return p.opts.Spool.Append(Kind(schema.MetricsKind), Metrics, payload)
 }
 
@@ -237,7 +237,7 @@ func (e *logExporter) export(r *sdklog.Record) error {
 			return err
 		}
 		if err := e.opts.LocalLog.Append(statedir.LocalLog, append(line, '\n'), localLogCap); err != nil {
-			return fmt.Errorf("exporter: local log: %w", err)
+			return fmt.Errorf("export: local log: %w", err)
 		}
 		return nil
 	default:
@@ -245,7 +245,7 @@ func (e *logExporter) export(r *sdklog.Record) error {
 		payload := otlpwire.AppendLogsData(make([]byte, 0, payloadHint), e.opts.Resource, scope, []sdklog.Record{*r})
 		ev, ok := schema.Lookup(r.EventName())
 		if !ok {
-			return fmt.Errorf("exporter: %q is not an event of the schema", r.EventName())
+			return fmt.Errorf("export: %q is not an event of the schema", r.EventName())
 		}
 		return e.opts.Spool.Append(Kind(ev.Kind), Logs, payload)
 	}

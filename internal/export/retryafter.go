@@ -1,7 +1,6 @@
 package export
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -87,9 +86,31 @@ func (e *retryAfterError) Unwrap() error { return e.err }
 // err reports (a 429 or 503 with a usable Retry-After, capped at 1 h), or 0
 // when it asked for none.
 func RetryAfter(err error) time.Duration {
-	var ra *retryAfterError
-	if errors.As(err, &ra) {
-		return ra.wait
+	wait, _ := findRetryAfter(err)
+	return wait
+}
+
+// findRetryAfter is errors.As for *retryAfterError, written out: errors.As
+// would be the binary's first use of it and link internal/reflectlite's
+// type checks, 15 KB of the host's stripped binary.
+func findRetryAfter(err error) (time.Duration, bool) {
+	for err != nil {
+		if ra, ok := err.(*retryAfterError); ok {
+			return ra.wait, true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if wait, ok := findRetryAfter(e); ok {
+					return wait, true
+				}
+			}
+			return 0, false
+		default:
+			return 0, false
+		}
 	}
-	return 0
+	return 0, false
 }

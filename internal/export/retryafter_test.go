@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -362,5 +363,31 @@ func TestRetryAfterRecordedWhenTheRunsTimeEndsDuringTheAnswer(t *testing.T) {
 	f.clock.Add(time.Minute)
 	if res, err := f.up.Run(context.Background()); err != nil || !res.Deferred || requests.Load() != 1 {
 		t.Fatalf("a minute later: %+v, %v, %d requests; want Deferred and no new request", res, err, requests.Load())
+	}
+}
+
+func TestRetryAfterFoundThroughWrapping(t *testing.T) {
+	ra := &retryAfterError{err: ErrRetry, wait: 7 * time.Second}
+	for name, err := range map[string]error{
+		"bare":        ra,
+		"wrapped":     fmt.Errorf("upload: %w", ra),
+		"twice":       fmt.Errorf("b: %w", fmt.Errorf("a: %w", ra)),
+		"joined":      errors.Join(errors.New("other"), fmt.Errorf("x: %w", ra)),
+		"multi %w":    fmt.Errorf("%w and %w", ErrRejected, ra),
+		"joined+wrap": fmt.Errorf("y: %w", errors.Join(ra)),
+	} {
+		if got := RetryAfter(err); got != 7*time.Second {
+			t.Errorf("%s: RetryAfter = %v, want 7s", name, got)
+		}
+	}
+	for name, err := range map[string]error{
+		"nil":     nil,
+		"plain":   ErrRetry,
+		"wrapped": fmt.Errorf("z: %w", ErrRetry),
+		"joined":  errors.Join(ErrRejected, ErrRetry),
+	} {
+		if got := RetryAfter(err); got != 0 {
+			t.Errorf("%s: RetryAfter = %v, want 0", name, got)
+		}
 	}
 }

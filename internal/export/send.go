@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/gzipx"
 	"github.com/waymarkhq/waymark/internal/version"
 )
 
@@ -27,11 +27,11 @@ const (
 
 // ErrRejected marks a batch the endpoint refused as malformed (a 4xx other
 // than 408 and 429): sending it again can never succeed.
-var ErrRejected = errors.New("exporter: batch rejected by the endpoint")
+var ErrRejected = errors.New("export: batch rejected by the endpoint")
 
 // ErrRetry marks a delivery that failed for a reason that may pass: a network
 // or TLS error, a timeout, a 5xx, 408, 429 or an unexpected redirect.
-var ErrRetry = errors.New("exporter: delivery failed, retry later")
+var ErrRetry = errors.New("export: delivery failed, retry later")
 
 // Sender POSTs encoded OTLP payloads to one OTLP/HTTP endpoint. It has its
 // own HTTP client and transport, so it neither uses nor changes the host
@@ -83,21 +83,21 @@ const MaxURL = 2048
 // host (127.0.0.0/8, ::1, localhost) unless allowInsecure.
 func CheckURL(raw string, allowInsecure bool) (*url.URL, error) {
 	if len(raw) > MaxURL {
-		return nil, fmt.Errorf("exporter: URL of %d bytes: at most %d", len(raw), MaxURL)
+		return nil, fmt.Errorf("export: URL of %d bytes: at most %d", len(raw), MaxURL)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("exporter: URL %q: not a URL", raw)
+		return nil, fmt.Errorf("export: URL %q: not a URL", raw)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("exporter: URL %q: scheme must be https (or http to loopback)", raw)
+		return nil, fmt.Errorf("export: URL %q: scheme must be https (or http to loopback)", raw)
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("exporter: URL %q: no host", raw)
+		return nil, fmt.Errorf("export: URL %q: no host", raw)
 	case u.User != nil:
-		return nil, fmt.Errorf("exporter: URL %q: must not carry credentials", raw)
+		return nil, fmt.Errorf("export: URL %q: must not carry credentials", raw)
 	case u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()):
-		return nil, fmt.Errorf("exporter: URL %q: plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost) unless insecure endpoints are allowed; use https", raw)
+		return nil, fmt.Errorf("export: URL %q: plain http is allowed only to a loopback host (127.0.0.0/8, ::1, localhost) unless insecure endpoints are allowed; use https", raw)
 	}
 	return u, nil
 }
@@ -111,7 +111,7 @@ func CheckEndpoint(raw string, allowInsecure bool) (*url.URL, error) {
 		return nil, err
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("exporter: URL %q: an endpoint must not have a query or fragment", raw)
+		return nil, fmt.Errorf("export: URL %q: an endpoint must not have a query or fragment", raw)
 	}
 	return u, nil
 }
@@ -168,21 +168,14 @@ func (s *Sender) Close() { s.transport.CloseIdleConnections() }
 // 429 or 503 answer asked for. At most 64 KiB of the response is read.
 func (s *Sender) Send(ctx context.Context, sig Signal, body []byte) error {
 	if !sig.valid() {
-		return fmt.Errorf("exporter: send: invalid signal %v", sig)
+		return fmt.Errorf("export: send: invalid signal %v", sig)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(body); err != nil {
-		return fmt.Errorf("exporter: send: gzip: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("exporter: send: gzip: %w", err)
-	}
+	gz := gzipx.Compress(body)
 	target := *s.base
 	target.Path += sig.Path()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(gz.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(gz))
 	if err != nil {
-		return fmt.Errorf("exporter: send: %w", err)
+		return fmt.Errorf("export: send: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "gzip")

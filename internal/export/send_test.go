@@ -152,7 +152,7 @@ func TestSendClassifiesStatus(t *testing.T) {
 		if errors.Is(err, ErrRejected) && errors.Is(err, ErrRetry) {
 			t.Errorf("HTTP %d: both rejected and retryable", tc.status)
 		}
-		if !strings.HasPrefix(err.Error(), "exporter: ") {
+		if !strings.HasPrefix(err.Error(), "export: ") {
 			t.Errorf("HTTP %d: error %q lacks the package prefix", tc.status, err)
 		}
 	}
@@ -371,7 +371,7 @@ func TestNewSenderEndpointRules(t *testing.T) {
 		if tc.ok != (err == nil) || (s == nil) == tc.ok {
 			t.Errorf("NewSender(%q, insecure=%v) = %v, %v; want ok %v", tc.endpoint, tc.insecure, s, err, tc.ok)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "exporter: ") {
+		if err != nil && !strings.HasPrefix(err.Error(), "export: ") {
 			t.Errorf("error %q lacks the package prefix", err)
 		}
 	}

@@ -104,7 +104,7 @@ const (
 
 // ErrSpoolFull reports that an entry was not kept because the spool is at its
 // cap with entries that rank above it, or because the entry alone exceeds the cap.
-var ErrSpoolFull = errors.New("exporter: spool full")
+var ErrSpoolFull = errors.New("export: spool full")
 
 // SpoolOptions configures a Spool. The zero value gives the defaults.
 type SpoolOptions struct {
@@ -245,7 +245,7 @@ func crcIEEE(crc uint32, p []byte) uint32 {
 	return ^crc
 }
 
-var errCorrupt = errors.New("exporter: corrupt spool entry")
+var errCorrupt = errors.New("export: corrupt spool entry")
 
 // decodeEntry checks a whole entry file and returns its payload. It never
 // panics on any input.
@@ -273,10 +273,10 @@ func decodeEntry(b []byte) (Kind, Signal, []byte, error) {
 // path. An entry larger than the cap is refused with ErrSpoolFull.
 func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	if !kind.valid() || !sig.valid() {
-		return fmt.Errorf("exporter: spool append: invalid kind %v or signal %v", kind, sig)
+		return fmt.Errorf("export: spool append: invalid kind %v or signal %v", kind, sig)
 	}
 	if len(payload) == 0 {
-		return errors.New("exporter: spool append: empty payload")
+		return errors.New("export: spool append: empty payload")
 	}
 	data := encodeEntry(kind, sig, payload)
 	if int64(len(data)) > s.cap || int64(len(data)) > 1<<32-1 {
@@ -284,7 +284,7 @@ func (s *Spool) Append(kind Kind, sig Signal, payload []byte) error {
 	}
 	name := entryName(s.now().UnixNano(), kind, sig, int64(len(data)), rand.Uint64())
 	if err := s.dir.SpoolWrite(name, data); err != nil {
-		return fmt.Errorf("exporter: spool append: %w", err)
+		return fmt.Errorf("export: spool append: %w", err)
 	}
 	return nil
 }
@@ -302,7 +302,7 @@ func (s *Spool) Maintain() error {
 func (s *Spool) enforce(now time.Time, protect string) error {
 	refs, junk, err := s.scan(now)
 	if err != nil {
-		return fmt.Errorf("exporter: spool: %w", err)
+		return fmt.Errorf("export: spool: %w", err)
 	}
 	s.removeAll(junk)
 	var total int64
@@ -385,9 +385,18 @@ func (s *Spool) scan(now time.Time) (refs []entryRef, junk []string, err error) 
 		}
 		refs = append(refs, r)
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].name < refs[j].name })
+	sort.Sort(refsByName(refs))
 	return refs, junk, nil
 }
+
+// refsByName sorts entries by name through sort.Sort, which the host has
+// linked already; sort.Slice would link its reflection-based swapper and a
+// second copy of the sorting code (12 KB).
+type refsByName []entryRef
+
+func (r refsByName) Len() int           { return len(r) }
+func (r refsByName) Less(i, j int) bool { return r[i].name < r[j].name }
+func (r refsByName) Swap(i, j int)      { r[i], r[j] = r[j], r[i] }
 
 func (s *Spool) removeAll(names []string) {
 	for _, n := range names {
@@ -433,7 +442,7 @@ func (s *Spool) Stat() (SpoolStat, error) {
 	st := SpoolStat{ByKind: map[Kind]int{}}
 	refs, _, err := s.scan(s.now())
 	if err != nil {
-		return st, fmt.Errorf("exporter: spool stat: %w", err)
+		return st, fmt.Errorf("export: spool stat: %w", err)
 	}
 	for _, r := range refs {
 		st.Pending++
@@ -448,7 +457,7 @@ func (s *Spool) Stat() (SpoolStat, error) {
 func (s *Spool) Clear() error {
 	names, err := s.dir.SpoolList(0)
 	if err != nil {
-		return fmt.Errorf("exporter: spool clear: %w", err)
+		return fmt.Errorf("export: spool clear: %w", err)
 	}
 	var errs []error
 	for _, n := range names {
@@ -457,7 +466,7 @@ func (s *Spool) Clear() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("exporter: spool clear: %w", errors.Join(errs...))
+		return fmt.Errorf("export: spool clear: %w", errors.Join(errs...))
 	}
 	return nil
 }
@@ -475,7 +484,7 @@ type spoolEntry struct {
 func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 	refs, junk, err := s.scan(s.now())
 	if err != nil {
-		return nil, fmt.Errorf("exporter: spool read: %w", err)
+		return nil, fmt.Errorf("export: spool read: %w", err)
 	}
 	s.removeAll(junk)
 	var out []spoolEntry
@@ -492,6 +501,9 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // evicted by an Append meanwhile
 		}
+		if err != nil && !errors.Is(err, errCorrupt) {
+			continue // unreadable just now: kept for a later upload
+		}
 		if err != nil || kind != r.kind || gotSig != r.sig {
 			s.dir.SpoolRemove(r.name)
 			continue
@@ -503,10 +515,16 @@ func (s *Spool) batch(sig Signal, budget int) ([]spoolEntry, error) {
 }
 
 // read returns an entry's payload, or errCorrupt when the file does not match
-// its name or its checksum; it never reads more than the name promises.
+// its name or its checksum; it never reads more than the name promises. An
+// entry that cannot be opened or read just now (on Windows, while another
+// process has it open without sharing: a writer's rename, a virus scanner)
+// is an error other than errCorrupt: it stays for a later upload.
 func (s *Spool) read(r entryRef) (Kind, Signal, []byte, error) {
 	b, err := s.dir.SpoolRead(r.name, r.size)
 	if errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, nil, err
+	}
+	if err != nil && !errors.Is(err, statedir.ErrTooLarge) && !errors.Is(err, statedir.ErrUnsafe) {
 		return 0, 0, nil, err
 	}
 	if err != nil || int64(len(b)) != r.size {
@@ -524,7 +542,7 @@ func (s *Spool) remove(entries []spoolEntry) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("exporter: spool remove: %w", errors.Join(errs...))
+		return fmt.Errorf("export: spool remove: %w", errors.Join(errs...))
 	}
 	return nil
 }

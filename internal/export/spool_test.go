@@ -110,7 +110,7 @@ func TestSpoolRejectsBadInput(t *testing.T) {
 		{KindUsage, Logs, nil},
 	} {
 		err := s.Append(tc.kind, tc.sig, tc.p)
-		if err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
+		if err == nil || !strings.HasPrefix(err.Error(), "export: ") {
 			t.Errorf("Append(%v, %v, %q) = %v, want an exporter error", tc.kind, tc.sig, tc.p, err)
 		}
 	}

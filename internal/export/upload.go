@@ -13,7 +13,7 @@ const defaultMaxBody = 192 << 10
 
 // ErrWithdrawn ends an upload whose consent was withdrawn while a request was
 // in flight: nothing more is written.
-var ErrWithdrawn = errors.New("exporter: telemetry was turned off during the upload")
+var ErrWithdrawn = errors.New("export: telemetry was turned off during the upload")
 
 // Uploader moves the spool's entries to the endpoint. At most one Uploader
 // runs per state dir at a time, across processes. It never panics and never
@@ -91,11 +91,11 @@ func Busy(d *statedir.Dir) bool {
 func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("exporter: upload: internal error: %v", r)
+			err = fmt.Errorf("export: upload: internal error: %v", r)
 		}
 	}()
 	if u.Spool == nil || u.Sender == nil || u.StateDir == nil {
-		return res, errors.New("exporter: upload: StateDir, Spool and Sender are required")
+		return res, errors.New("export: upload: StateDir, Spool and Sender are required")
 	}
 	now := u.Now
 	if now == nil {
@@ -111,7 +111,7 @@ func (u *Uploader) Run(ctx context.Context) (res Result, err error) {
 		return res, nil
 	}
 	if err != nil {
-		return res, fmt.Errorf("exporter: upload: %w", err)
+		return res, fmt.Errorf("export: upload: %w", err)
 	}
 	defer lock.Unlock()
 
@@ -162,7 +162,7 @@ func (r *uploadRun) drain(sig Signal) error {
 			return nil
 		}
 		if r.sent[batch[0].name] {
-			return fmt.Errorf("exporter: upload: delivered entry %s is still in the spool", batch[0].name)
+			return fmt.Errorf("export: upload: delivered entry %s is still in the spool", batch[0].name)
 		}
 		for _, e := range batch {
 			r.sent[e.name] = true

@@ -374,7 +374,7 @@ func TestUploaderBadSetupIsAnErrorNotAPanic(t *testing.T) {
 		{StateDir: statedir.New(t.TempDir())},
 		{StateDir: statedir.New(filepath.Join(t.TempDir(), "missing")), Spool: OpenSpool(statedir.New(t.TempDir()), SpoolOptions{}), Sender: newSender(t, "https://telemetry.acme.dev", 0)},
 	} {
-		if _, err := u.Run(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "exporter: ") {
+		if _, err := u.Run(context.Background()); err == nil || !strings.HasPrefix(err.Error(), "export: ") {
 			t.Errorf("Run(%+v) = %v, want an exporter error", u, err)
 		}
 	}

@@ -11,7 +11,8 @@ import (
 	"testing"
 )
 
-// Packages whose init cost this package exists to avoid (SPEC §5).
+// Packages whose init cost this package exists to avoid: linking them
+// would cost every host program their init time and size.
 var forbiddenImports = []string{"google.golang.org/protobuf", "go.opentelemetry.io/proto"}
 
 func isForbidden(path string) bool {

@@ -25,7 +25,7 @@ var (
 	testObserved = testTime.Add(time.Millisecond)
 )
 
-// waymarkResource is a realistic resource (SPEC §5) followed by one
+// waymarkResource is a realistic resource (the keys the SDK sends) followed by one
 // attribute of every attribute.Type.
 func waymarkResource() []attribute.KeyValue {
 	return []attribute.KeyValue{

@@ -71,24 +71,61 @@ const (
 // (exponential histograms, summaries) are skipped, as is a ScopeMetrics left
 // with no metric.
 func AppendMetricsData(dst []byte, res []attribute.KeyValue, rm *metricdata.ResourceMetrics) []byte {
+	return appendMetricsData(dst, res, rm, appendMetric)
+}
+
+// AppendSumsAndGauges is AppendMetricsData for the two aggregations Waymark
+// records, int64 sums and float64 gauges: the same bytes for those, and
+// every other metric is skipped. Its callers link only those two encoders
+// (a program that calls AppendMetricsData links the encoders of all six
+// aggregations, about 25 KB of a stripped binary).
+func AppendSumsAndGauges(dst []byte, res []attribute.KeyValue, rm *metricdata.ResourceMetrics) []byte {
+	return appendMetricsData(dst, res, rm, appendSumOrGauge)
+}
+
+// metricEncoder appends one Metric message and reports true, or appends
+// nothing and reports false.
+type metricEncoder func(b []byte, num int, m *metricdata.Metrics) ([]byte, bool)
+
+func appendMetricsData(dst []byte, res []attribute.KeyValue, rm *metricdata.ResourceMetrics, enc metricEncoder) []byte {
 	dst, rmStart := openField(dst, metricsDataResourceMetrics)
 	dst = appendResource(dst, resourceMetricsResource, res)
 	if rm != nil {
 		for i := range rm.ScopeMetrics {
-			dst = appendScopeMetrics(dst, resourceMetricsScopeMetrics, &rm.ScopeMetrics[i])
+			dst = appendScopeMetrics(dst, resourceMetricsScopeMetrics, &rm.ScopeMetrics[i], enc)
 		}
 	}
 	return closeField(dst, rmStart)
 }
 
-func appendScopeMetrics(b []byte, num int, sm *metricdata.ScopeMetrics) []byte {
+// appendSumOrGauge is appendMetric for int64 sums and float64 gauges only.
+func appendSumOrGauge(b []byte, num int, m *metricdata.Metrics) ([]byte, bool) {
+	switch m.Data.(type) {
+	case metricdata.Sum[int64], metricdata.Gauge[float64]:
+	default:
+		return b, false
+	}
+	b, start := openField(b, num)
+	b = appendStringField(b, metricName, m.Name)
+	b = appendStringField(b, metricDescription, m.Description)
+	b = appendStringField(b, metricUnit, m.Unit)
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		b = appendSum(b, d, true)
+	case metricdata.Gauge[float64]:
+		b = appendGauge(b, d, false)
+	}
+	return closeField(b, start), true
+}
+
+func appendScopeMetrics(b []byte, num int, sm *metricdata.ScopeMetrics, enc metricEncoder) []byte {
 	mark := len(b)
 	b, start := openField(b, num)
 	b = appendScope(b, scopeMetricsScope, &sm.Scope)
 	n := 0
 	for i := range sm.Metrics {
 		var ok bool
-		if b, ok = appendMetric(b, scopeMetricsMetrics, &sm.Metrics[i]); ok {
+		if b, ok = enc(b, scopeMetricsMetrics, &sm.Metrics[i]); ok {
 			n++
 		}
 	}

@@ -1,6 +1,7 @@
 package otlpwire
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"slices"
@@ -332,4 +333,45 @@ func TestAppendMetricsDataAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("AppendMetricsData allocated %v times per run, want 0", allocs)
 	}
+}
+
+// onlySumsAndGauges copies rm with only its int64 sums and float64 gauges.
+func onlySumsAndGauges(rm *metricdata.ResourceMetrics) (*metricdata.ResourceMetrics, int) {
+	out := &metricdata.ResourceMetrics{Resource: rm.Resource}
+	kept := 0
+	for _, sm := range rm.ScopeMetrics {
+		c := metricdata.ScopeMetrics{Scope: sm.Scope}
+		for _, m := range sm.Metrics {
+			switch m.Data.(type) {
+			case metricdata.Sum[int64], metricdata.Gauge[float64]:
+				c.Metrics = append(c.Metrics, m)
+				kept++
+			}
+		}
+		out.ScopeMetrics = append(out.ScopeMetrics, c)
+	}
+	return out, kept
+}
+
+func TestAppendSumsAndGaugesEncodesThemAsAppendMetricsDataAndSkipsTheRest(t *testing.T) {
+	res := waymarkResource()
+	for name, rm := range map[string]*metricdata.ResourceMetrics{"sdk": collectSDK(t), "hand-built": handBuiltMetrics()} {
+		only, kept := onlySumsAndGauges(rm)
+		if kept < 2 || kept == countMetrics(rm) {
+			t.Fatalf("%s: %d of %d metrics are int64 sums or float64 gauges; the test needs both kinds and others", name, kept, countMetrics(rm))
+		}
+		got := AppendSumsAndGauges([]byte("x"), res, rm)
+		want := AppendMetricsData([]byte("x"), res, only)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: AppendSumsAndGauges differs from AppendMetricsData of the sums and gauges alone", name)
+		}
+	}
+}
+
+func countMetrics(rm *metricdata.ResourceMetrics) int {
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		n += len(sm.Metrics)
+	}
+	return n
 }

@@ -29,6 +29,8 @@ const (
 	Seconds   Shape = "seconds"    // a non-negative integer number of seconds
 	Scrubbed  Shape = "scrubbed"   // bounded text that went through the scrubber
 	ShortText Shape = "short_text" // bounded printable text
+	Agent     Shape = "agent"      // agent.name: one of AgentNames
+	Rate      Shape = "rate"       // a double in (0, 1]
 )
 
 // Attr is one attribute key and the shape of its value.
@@ -68,7 +70,59 @@ const (
 	EventUsage       = "waymark.usage"
 	EventHeartbeat   = "waymark.heartbeat"
 	EventErrorReport = "waymark.error_report"
+	EventErasure     = "waymark.erasure"
 )
+
+// Attribute keys of the events.
+const (
+	AttrEventID             = "event.id"
+	AttrMilestoneName       = "milestone.name"
+	AttrExceptionType       = "exception.type"
+	AttrExceptionMessage    = "exception.message"
+	AttrExceptionStacktrace = "exception.stacktrace"
+	AttrSessionStart        = "session.start"
+	AttrSessionUptime       = "session.uptime_s"
+	AttrHeartbeatInterval   = "heartbeat.interval_s"
+	AttrAPIVersion          = "api.version"
+)
+
+// Resource attribute keys.
+const (
+	ResServiceName    = "service.name"
+	ResServiceVersion = "service.version"
+	ResInstallationID = "app.installation.id"
+	ResOSType         = "os.type"
+	ResHostArch       = "host.arch"
+	ResRuntimeName    = "process.runtime.name"
+	ResRuntimeVersion = "process.runtime.version"
+	ResSDKName        = "telemetry.sdk.name"
+	ResSDKLanguage    = "telemetry.sdk.language"
+	ResSDKVersion     = "telemetry.sdk.version"
+	ResSessionID      = "session.id"
+)
+
+// Metric names.
+const (
+	MetricMilestones    = "waymark.milestones"
+	MetricHeartbeats    = "waymark.heartbeats"
+	MetricSessionUptime = "waymark.session.uptime"
+)
+
+// Attributes that any event of a run may carry besides its own (never the erasure request):
+// AttrAgent when the run was made by an AI coding agent, AttrSampleRate when the product
+// samples its installs (Config.SampleRate below 1).
+const (
+	AttrAgent      = "agent.name"
+	AttrSampleRate = "waymark.sample_rate"
+)
+
+// AgentNames lists every value agent.name can take; the collector keeps no other. "other" is
+// an agent that announced itself only through the generic AI_AGENT variable with a name not
+// in this list.
+func AgentNames() []string {
+	return []string{"claude_code", "codex", "cursor", "gemini_cli", "copilot", "replit", "cline",
+		"opencode", "amp", "goose", "other"}
+}
 
 // Scope is the instrumentation scope name of every event and metric.
 const Scope = "waymark"
@@ -76,14 +130,21 @@ const Scope = "waymark"
 // Events lists every event Waymark sends.
 var Events = []Event{
 	{Name: EventMilestone, Kind: 1, Tier: Kept, When: "the first time a declared milestone happens on an install",
-		Attrs: []Attr{{"event.id", UUID}, {"milestone.name", Milestone}}},
+		Attrs: []Attr{{AttrEventID, UUID}, {AttrMilestoneName, Milestone}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventErrorReport, Kind: 2, Tier: Kept, When: "only after the user answered yes at the crash prompt",
-		Attrs: []Attr{{"event.id", UUID}, {"exception.type", Scrubbed}, {"exception.message", Scrubbed}, {"exception.stacktrace", Scrubbed}}},
+		Attrs: []Attr{{AttrEventID, UUID}, {AttrExceptionType, Scrubbed}, {AttrExceptionMessage, Scrubbed}, {AttrExceptionStacktrace, Scrubbed}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventUsage, Kind: 3, Tier: Evictable, When: "at most once per ping interval (12 hours) per install",
-		Attrs: []Attr{{"event.id", UUID}}},
+		Attrs: []Attr{{AttrEventID, UUID}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
 	{Name: EventHeartbeat, Kind: 4, Tier: Evictable, When: "servers, every heartbeat interval",
-		Attrs: []Attr{{"event.id", UUID}, {"session.start", RFC3339}, {"session.uptime_s", Seconds}, {"heartbeat.interval_s", Seconds}, {"api.version", Version}}},
+		Attrs: []Attr{{AttrEventID, UUID}, {AttrSessionStart, RFC3339}, {AttrSessionUptime, Seconds}, {AttrHeartbeatInterval, Seconds}, {AttrAPIVersion, Version}, {AttrAgent, Agent}, {AttrSampleRate, Rate}}},
+	{Name: EventErasure, Kind: 6, Tier: Kept, When: "once, when the user ran `telemetry disable --erase` and this install's id had reached the collector",
+		Attrs: []Attr{{AttrEventID, UUID}}},
 }
+
+// PerRun lists the attributes an event carries because of how this run was made rather than
+// what happened: the agent that ran it and the product's sample rate. Each event above that
+// may carry them lists them too.
+var PerRun = []Attr{{AttrAgent, Agent}, {AttrSampleRate, Rate}}
 
 // MetricsKind is the spool entry kind of a metrics collection.
 const MetricsKind uint8 = 5
@@ -101,20 +162,20 @@ func Lookup(name string) (Event, bool) {
 // Resource lists the resource attributes of every event and metric; server
 // processes add ServerResource.
 var Resource = []Attr{
-	{"service.name", Product},
-	{"service.version", Version},
-	{"app.installation.id", UUID},
-	{"os.type", GOOS},
-	{"host.arch", GOARCH},
-	{"process.runtime.name", Fixed},
-	{"process.runtime.version", Version},
-	{"telemetry.sdk.name", Fixed},
-	{"telemetry.sdk.language", Fixed},
-	{"telemetry.sdk.version", Version},
+	{ResServiceName, Product},
+	{ResServiceVersion, Version},
+	{ResInstallationID, UUID},
+	{ResOSType, GOOS},
+	{ResHostArch, GOARCH},
+	{ResRuntimeName, Fixed},
+	{ResRuntimeVersion, Version},
+	{ResSDKName, Fixed},
+	{ResSDKLanguage, Fixed},
+	{ResSDKVersion, Version},
 }
 
 // ServerResource is what a server adds to Resource.
-var ServerResource = []Attr{{"session.id", UUID}}
+var ServerResource = []Attr{{ResSessionID, UUID}}
 
 // Metric is one metric Waymark sends.
 type Metric struct {
@@ -125,9 +186,9 @@ type Metric struct {
 
 // Metrics lists every metric Waymark sends.
 var Metrics = []Metric{
-	{Name: "waymark.milestones", Type: "sum", Attrs: []Attr{{"milestone.name", Milestone}}},
-	{Name: "waymark.heartbeats", Type: "sum"},
-	{Name: "waymark.session.uptime", Type: "gauge"},
+	{Name: MetricMilestones, Type: "sum", Attrs: []Attr{{AttrMilestoneName, Milestone}}},
+	{Name: MetricHeartbeats, Type: "sum"},
+	{Name: MetricSessionUptime, Type: "gauge"},
 }
 
 // NoticeVersion names what the first-run notice describes: a digest of

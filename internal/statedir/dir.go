@@ -27,6 +27,7 @@ const (
 	UpdateCache Name = "update.json"     // the cached update manifest
 	LocalLog    Name = "local.jsonl"     // events recorded in local mode
 	Ledger      Name = "sent.jsonl"      // events the collector accepted, for `telemetry show`
+	Erasure     Name = "erasure.json"    // an erasure request the user asked for, until delivered
 	StateLock   Name = "lock"            // serialises read-modify-write of the files above
 	UploadLock  Name = "upload.lock"     // held by the one uploader of this state dir
 )

@@ -113,14 +113,12 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, sync bool) erro
 	return nil
 }
 
-// Ownership and permission bits are Unix ideas; on Windows the per-user
-// profile's ACLs keep other users out.
+// Ownership and permission bits are Unix ideas. On Windows checkChain looks
+// at the state dir's owner and ACL instead (acl_windows.go); its files
+// inherit that ACL.
 func ownedByMe(fs.FileInfo) bool { return true }
 
 func groupOrOtherWritable(fs.FileInfo) bool { return false }
-
-// checkChain has no Unix ownership to check on this platform.
-func checkChain(string) error { return nil }
 
 // IsNotExist reports whether err says a file is missing: errors.Is(err,
 // fs.ErrNotExist).

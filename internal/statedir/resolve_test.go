@@ -12,17 +12,18 @@ import (
 )
 
 func TestResolveOrder(t *testing.T) {
-	home := filepath.Join(string(filepath.Separator), "home", "u", ".config")
-	cfgDir := func() (string, error) { return home, nil }
-	env := func(m map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return a
+	}
+	// Rooted and absolute on this system: on Windows that takes a drive.
+	home := abs(filepath.Join(string(filepath.Separator), "home", "u", ".config"))
+	cfgDir := func() (string, error) { return home, nil }
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 	}
 	for _, tc := range []struct {
 		name, product, configured string
@@ -100,7 +101,10 @@ func TestResolveErrors(t *testing.T) {
 		t.Fatal("NUL in the path: want an error")
 	}
 	// The env var still rescues a machine with no home.
-	root := string(filepath.Separator) + "state"
+	root, err := filepath.Abs(string(filepath.Separator) + "state") // on Windows, with a drive
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, err := Resolve("acme", "", "ACME_TELEMETRY_DIR", func(k string) (string, bool) { return root, k == "ACME_TELEMETRY_DIR" },
 		func() (string, error) { return "", noHome }); err != nil || got != filepath.Clean(root) {
 		t.Fatalf("Resolve = %q, %v; want %s", got, err, root)

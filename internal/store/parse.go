@@ -99,7 +99,7 @@ type fileRecord struct {
 // unreadable is kept, listed in unreadable, and does not fail the parse.
 func parseMilestones(data []byte) (record, error) {
 	var f fileRecord
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := jsonx.Unmarshal(data, &f); err != nil {
 		return record{}, fmt.Errorf("not a milestones object: %w", err)
 	}
 	if !uuidx.Valid(f.InstallationID) {
@@ -109,7 +109,7 @@ func parseMilestones(data []byte) (record, error) {
 	for name, raw := range f.Milestones {
 		var s string
 		var t time.Time
-		err := json.Unmarshal(raw, &s)
+		err := jsonx.Unmarshal(raw, &s)
 		if err == nil {
 			t, err = parseTime(s)
 		}

@@ -41,7 +41,7 @@ type Store struct {
 // when its guard, asked under the lock, said that nothing may be written:
 // the user turned telemetry off or forgot the machine since the process
 // decided.
-var ErrWithdrawn = errors.New("milestones: telemetry was turned off since this process started; nothing written")
+var ErrWithdrawn = errors.New("store: telemetry was turned off since this process started; nothing written")
 
 // WithGuard returns a Store over the same directory whose writing methods
 // (DeviceID when it creates the id, Record, Claim, Hold and Locked) ask
@@ -74,19 +74,19 @@ func (s *Store) Dir() *statedir.Dir { return s.dir }
 // already exists keeps its permissions.
 func (s *Store) Prepare() error {
 	if s.dir == nil {
-		return errors.New("milestones: no state dir")
+		return errors.New("store: no state dir")
 	}
 	if err := s.dir.Create(); err != nil {
 		return err
 	}
 	l, err := s.dir.TryLock(lockFile)
 	if err != nil && !errors.Is(err, statedir.ErrLocked) { // held by a peer is fine: it exists
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir.Path(), err)
+		return fmt.Errorf("store: state dir %s is not writable: %w", s.dir.Path(), err)
 	}
 	l.Unlock()
 	// The lock file may be an old one: it proves nothing about new files.
 	if err := s.dir.Writable(); err != nil {
-		return fmt.Errorf("milestones: state dir %s is not writable: %w", s.dir.Path(), err)
+		return fmt.Errorf("store: state dir %s is not writable: %w", s.dir.Path(), err)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func (s *Store) ResetDeviceID() (string, error) {
 	}
 	if err := s.dir.Remove(milestonesFile); err != nil {
 		// The new id already makes the old milestones not count.
-		return id, fmt.Errorf("milestones: reset: remove %s: %w", string(milestonesFile), err)
+		return id, fmt.Errorf("store: reset: remove %s: %w", string(milestonesFile), err)
 	}
 	return id, nil
 }
@@ -192,11 +192,11 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 		return out, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("milestones: read %s: %w", string(milestonesFile), err)
+		return out, fmt.Errorf("store: read %s: %w", string(milestonesFile), err)
 	}
 	r, err := parseMilestones(data)
 	if err != nil {
-		return out, fmt.Errorf("milestones: %s is garbage: %w", string(milestonesFile), err)
+		return out, fmt.Errorf("store: %s is garbage: %w", string(milestonesFile), err)
 	}
 	if r.installationID != id {
 		return out, nil
@@ -205,7 +205,7 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 		out[name] = t
 	}
 	if len(r.unreadable) > 0 {
-		return out, fmt.Errorf("milestones: %s: unreadable time for %s", string(milestonesFile), strings.Join(r.unreadable, ", "))
+		return out, fmt.Errorf("store: %s: unreadable time for %s", string(milestonesFile), strings.Join(r.unreadable, ", "))
 	}
 	return out, nil
 }
@@ -230,7 +230,7 @@ func (s *Store) Recorded() (map[string]time.Time, error) {
 // does. A garbage milestones.json is replaced by one that holds only name.
 func (s *Store) Record(name string, emit func() error) (recorded bool, err error) {
 	if name == "" {
-		return false, errors.New("milestones: record: empty milestone name")
+		return false, errors.New("store: record: empty milestone name")
 	}
 	l, err := s.lock()
 	if err != nil {
@@ -253,7 +253,7 @@ func (s *Store) Record(name string, emit func() error) (recorded bool, err error
 	}
 	if emit != nil {
 		if err := emit(); err != nil {
-			return false, fmt.Errorf("milestones: record %q: %w", name, err)
+			return false, fmt.Errorf("store: record %q: %w", name, err)
 		}
 	}
 	r.at[name] = s.now()
@@ -262,7 +262,7 @@ func (s *Store) Record(name string, emit func() error) (recorded bool, err error
 		err = s.dir.WriteFile(milestonesFile, data)
 	}
 	if err != nil {
-		return false, fmt.Errorf("milestones: record %q: event queued but not recorded: %w", name, err)
+		return false, fmt.Errorf("store: record %q: event queued but not recorded: %w", name, err)
 	}
 	return true, nil
 }
@@ -276,7 +276,7 @@ func (s *Store) Mode() (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("milestones: read %s: %w", string(modeFile), err)
+		return "", fmt.Errorf("store: read %s: %w", string(modeFile), err)
 	}
 	return strings.TrimSpace(string(data)), nil
 }
@@ -288,13 +288,13 @@ func (s *Store) SetMode(mode string) error {
 	switch mode {
 	case "on", "off", "local":
 	default:
-		return fmt.Errorf("milestones: set mode: %q is not one of on, off, local", mode)
+		return fmt.Errorf("store: set mode: %q is not one of on, off, local", mode)
 	}
 	if err := s.Prepare(); err != nil {
 		return err
 	}
 	if err := s.dir.WriteFile(modeFile, []byte(mode+"\n")); err != nil {
-		return fmt.Errorf("milestones: set mode: %w", err)
+		return fmt.Errorf("store: set mode: %w", err)
 	}
 	return nil
 }
@@ -324,14 +324,14 @@ func (s *Store) NoticeShown(version string) bool {
 // printed.
 func (s *Store) MarkNoticeShown(version string) error {
 	if s.dir == nil {
-		return errors.New("milestones: no state dir")
+		return errors.New("store: no state dir")
 	}
 	if err := s.dir.Create(); err != nil {
 		return err
 	}
 	data := []byte(formatTime(s.now()) + "\n" + version + "\n")
 	if err := s.dir.WriteFileNoSync(noticeFile, data); err != nil {
-		return fmt.Errorf("milestones: mark notice shown: %w", err)
+		return fmt.Errorf("store: mark notice shown: %w", err)
 	}
 	return nil
 }
@@ -350,7 +350,7 @@ func (s *Store) MarkNoticeShown(version string) error {
 func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (claimed bool, err error) {
 	name, ok := statedir.Ticket(ticket)
 	if !ok {
-		return false, fmt.Errorf("milestones: claim: invalid ticket name %q", ticket)
+		return false, fmt.Errorf("store: claim: invalid ticket name %q", ticket)
 	}
 	l, err := s.lock()
 	if err != nil {
@@ -369,15 +369,15 @@ func (s *Store) Claim(ticket string, interval time.Duration, fn func() error) (c
 		}
 	case statedir.IsNotExist(err), errors.Is(err, statedir.ErrTooLarge):
 	default:
-		return false, fmt.Errorf("milestones: claim %s: read: %w", ticket, err)
+		return false, fmt.Errorf("store: claim %s: read: %w", ticket, err)
 	}
 	if fn != nil {
 		if err := fn(); err != nil {
-			return false, fmt.Errorf("milestones: claim %s: %w", ticket, err)
+			return false, fmt.Errorf("store: claim %s: %w", ticket, err)
 		}
 	}
 	if err := s.dir.WriteFileNoSync(name, []byte(formatTime(now)+"\n")); err != nil {
-		return false, fmt.Errorf("milestones: claim %s: ran but not recorded: %w", ticket, err)
+		return false, fmt.Errorf("store: claim %s: ran but not recorded: %w", ticket, err)
 	}
 	return true, nil
 }
@@ -418,17 +418,17 @@ func (s *Store) LastClaim(ticket string) (time.Time, bool) {
 // hang.
 func (s *Store) lock() (*statedir.Lock, error) {
 	if s.dir == nil {
-		return nil, errors.New("milestones: no state dir")
+		return nil, errors.New("store: no state dir")
 	}
 	if err := s.dir.Create(); err != nil {
 		return nil, err
 	}
 	l, err := s.dir.Lock(lockFile, s.lockWait)
 	if errors.Is(err, statedir.ErrLocked) {
-		return nil, fmt.Errorf("milestones: state dir %s is busy: lock not free in time: %w", s.dir.Path(), err)
+		return nil, fmt.Errorf("store: state dir %s is busy: lock not free in time: %w", s.dir.Path(), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("milestones: lock state dir %s: %w", s.dir.Path(), err)
+		return nil, fmt.Errorf("store: lock state dir %s: %w", s.dir.Path(), err)
 	}
 	return l, nil
 }
@@ -445,7 +445,7 @@ func (s *Store) deviceIDLocked() (string, bool, error) {
 	default:
 		// Unreadable for another reason (permissions, I/O): replacing it
 		// could fork the installation id, so give up instead.
-		return "", false, fmt.Errorf("milestones: read %s: %w", string(deviceIDFile), err)
+		return "", false, fmt.Errorf("store: read %s: %w", string(deviceIDFile), err)
 	}
 	id, err := s.newDeviceIDLocked()
 	if err != nil {
@@ -458,10 +458,10 @@ func (s *Store) deviceIDLocked() (string, bool, error) {
 func (s *Store) newDeviceIDLocked() (string, error) {
 	id, err := uuidx.NewV4()
 	if err != nil {
-		return "", fmt.Errorf("milestones: new device id: %w", err)
+		return "", fmt.Errorf("store: new device id: %w", err)
 	}
 	if err := s.dir.WriteFile(deviceIDFile, formatDeviceID(id)); err != nil {
-		return "", fmt.Errorf("milestones: write device id: %w", err)
+		return "", fmt.Errorf("store: write device id: %w", err)
 	}
 	return id, nil
 }
@@ -478,7 +478,7 @@ func (s *Store) readRecordLocked(id string) (record, error) {
 	case statedir.IsNotExist(err), errors.Is(err, statedir.ErrTooLarge):
 		return fresh, nil
 	default:
-		return record{}, fmt.Errorf("milestones: read %s: %w", string(milestonesFile), err)
+		return record{}, fmt.Errorf("store: read %s: %w", string(milestonesFile), err)
 	}
 	r, err := parseMilestones(data)
 	if err != nil || r.installationID != id {

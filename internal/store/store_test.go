@@ -292,7 +292,7 @@ func TestRecordEmitError(t *testing.T) {
 	s, _ := newStore(t)
 	boom := errors.New("spool full")
 	rec, err := s.Record("first_run", func() error { return boom })
-	if rec || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "milestones: ") {
+	if rec || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "store: ") {
 		t.Fatalf("Record = %v, %v; want false and the wrapped emit error", rec, err)
 	}
 	if got, err := s.Recorded(); err != nil || len(got) != 0 {
@@ -374,7 +374,7 @@ func TestMilestonesRecovery(t *testing.T) {
 			if len(got) != 0 || (err != nil) != tc.garbage {
 				t.Fatalf("Recorded = %v, %v; want empty, error %v", got, err, tc.garbage)
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "milestones: ") {
+			if err != nil && !strings.HasPrefix(err.Error(), "store: ") {
 				t.Fatalf("error %q lacks the prefix", err)
 			}
 			var n int

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// machinePrefixes are the lead-ins of the exporter's errors that name code,
-// not what happened; PlainError drops them.
+// machinePrefixes are the lead-ins of the uploader's errors that name code,
+// not what happened; PlainError drops them. "exporter: " is what earlier
+// releases recorded, and a state dir may still hold it.
 var machinePrefixes = []string{
+	"export: ",
 	"exporter: ",
 	"delivery failed, retry later: ",
 	"batch rejected by the endpoint: ",
@@ -62,7 +64,7 @@ func PlainError(raw string) string {
 		if rejected {
 			return where + " refused the events as malformed (" + text + "); they were dropped"
 		}
-		return where + " answered " + text + retryAfterNote(s)
+		return where + " answered " + text + askedToWait(s)
 	}
 	if out := trimPrefixes(stripRequest(s)); out != "" {
 		return out
@@ -120,6 +122,24 @@ func dialAddr(s string) string {
 	return addr
 }
 
+// askedToWait says how long the endpoint asked clients to wait, from the
+// "(Retry-After 5m0s)" the uploader records, or "" when it asked nothing.
+func askedToWait(s string) string {
+	_, rest, ok := strings.Cut(s, "(Retry-After ")
+	if !ok {
+		return ""
+	}
+	raw, _, ok := strings.Cut(rest, ")")
+	d, err := time.ParseDuration(raw)
+	if !ok || err != nil || d <= 0 || d > 24*time.Hour {
+		return ""
+	}
+	if d%time.Minute == 0 {
+		return " and asked to wait " + Count(int64(d/time.Minute), "minute", "minutes")
+	}
+	return " and asked to wait " + Count(int64(d.Round(time.Second)/time.Second), "second", "seconds")
+}
+
 // hostOf finds the host the error is about: the URL of a `Post "…"` or the
 // address of a `dial tcp …:`, or "" when there is none.
 func hostOf(s string) string {
@@ -131,25 +151,6 @@ func hostOf(s string) string {
 		}
 	}
 	return dialAddr(s)
-}
-
-// retryAfterNote is the " (Retry-After 5m0s)" the uploader adds to an
-// answer that asked for a wait, or "": the wait is what the reader needs to
-// know why nothing is tried sooner.
-func retryAfterNote(s string) string {
-	const lead = " (Retry-After "
-	i := strings.Index(s, lead)
-	if i < 0 {
-		return ""
-	}
-	d, _, ok := strings.Cut(s[i+len(lead):], ")")
-	if !ok {
-		return ""
-	}
-	if _, err := time.ParseDuration(d); err != nil {
-		return ""
-	}
-	return lead + d + ")"
 }
 
 // httpCode finds "HTTP nnn" in s.

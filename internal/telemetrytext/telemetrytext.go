@@ -19,8 +19,8 @@ type Subcommand struct {
 	Short string
 	// Long is one or two full sentences on what it does.
 	Long string
-	// JSON and All say whether it takes --json and --all.
-	JSON, All bool
+	// JSON, All and Erase say whether it takes --json, --all and --erase.
+	JSON, All, Erase bool
 }
 
 // Subcommands lists the telemetry command's subcommands in the order help
@@ -53,7 +53,8 @@ var Subcommands = []Subcommand{
 		Long: "Turns telemetry off and saves that choice, then forgets this machine: the installation id, " +
 			"the events waiting to be sent, the record of sent events and the milestones are deleted. " +
 			"Enabling again later counts as a new installation.",
-		All: true,
+		All:   true,
+		Erase: true,
 	},
 	{
 		Name:  "local",
@@ -71,8 +72,9 @@ var Subcommands = []Subcommand{
 
 // Flag help, one line each (cobra and urfave show these next to the flag).
 const (
-	JSONFlag = "print as JSON, for scripts"
-	AllFlag  = "make the choice for every Waymark-instrumented tool of this user"
+	JSONFlag  = "print as JSON, for scripts"
+	AllFlag   = "make the choice for every Waymark-instrumented tool of this user"
+	EraseFlag = "first ask the vendor to erase what this installation sent"
 )
 
 // Flag help in full sentences, as the help text shows it.
@@ -80,6 +82,9 @@ const (
 	jsonLong = "With status or show: print JSON instead of text, for scripts."
 	allLong  = "With enable, disable or local: save the choice for every Waymark-instrumented tool of this user, " +
 		"not only this one; a tool's own saved choice still wins over it."
+	eraseLong = "With disable: before forgetting this machine, send the vendor one request to erase everything " +
+		"this installation ever sent (only when something was sent); if it cannot be sent now, a later run " +
+		"sends it, and it is the only thing ever sent while telemetry is off."
 )
 
 // Summary is the telemetry command's one-line description.
@@ -116,7 +121,7 @@ func Long(product, envPrefix, runFlag string) string {
 func Help(product, usage, envPrefix, runFlag string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s.\n\n", Summary(product))
-	fmt.Fprintf(&b, "Usage: %s [COMMAND] [--json] [--all]\n\nCommands:\n", usage)
+	fmt.Fprintf(&b, "Usage: %s [COMMAND] [--json] [--all] [--erase]\n\nCommands:\n", usage)
 	width := 0
 	for _, s := range Subcommands {
 		width = max(width, len(s.Name))
@@ -131,6 +136,7 @@ func Help(product, usage, envPrefix, runFlag string) string {
 	b.WriteString("\nFlags:\n")
 	item("--json", jsonLong)
 	item("--all", allLong)
+	item("--erase", eraseLong)
 	b.WriteString("\n")
 	b.WriteString(hang("", Overrides(envPrefix, runFlag), 80))
 	return b.String()

@@ -30,9 +30,9 @@ func TestPlainErrorNamesTheProxyNotTheCollectorWhenTheProxyFailed(t *testing.T) 
 // Text that only looks like the exporter's once the request line is taken
 // out still loses the exporter's prefix, and nothing is never the answer.
 func TestPlainErrorOfOddTextIsNeverEmptyNorMachineWords(t *testing.T) {
-	for _, raw := range []string{`Post "exporter: a`, `PosPost "t "`, `Post "`, "exporter: "} {
+	for _, raw := range []string{`Post "exporter: a`, `Post "export: a`, `PosPost "t "`, `Post "`, "exporter: ", "export: "} {
 		got := PlainError(raw)
-		if got == "" || strings.HasPrefix(got, "exporter: ") || strings.Contains(got, `Post "`) {
+		if got == "" || strings.HasPrefix(got, "exporter: ") || strings.HasPrefix(got, "export: ") || strings.Contains(got, `Post "`) {
 			t.Errorf("PlainError(%q) = %q", raw, got)
 		}
 	}
@@ -40,20 +40,22 @@ func TestPlainErrorOfOddTextIsNeverEmptyNorMachineWords(t *testing.T) {
 
 func TestPlainErrorSaysWhatHappened(t *testing.T) {
 	for _, c := range []struct{ raw, want string }{
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
 			"could not reach 127.0.0.1:4318: connection refused"},
-		{`exporter: delivery failed, retry later: POST /v1/metrics: Post "https://telemetry.acme.example/v1/metrics": dial tcp: lookup telemetry.acme.example on 10.0.0.1:53: no such host`,
+		{`export: delivery failed, retry later: POST /v1/metrics: Post "https://telemetry.acme.example/v1/metrics": dial tcp: lookup telemetry.acme.example on 10.0.0.1:53: no such host`,
 			"could not find telemetry.acme.example: no such host name"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
 			"t.example did not answer in time"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 429 (Retry-After 5m0s)`, "the collector answered HTTP 429 Too Many Requests (Retry-After 5m0s)"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503 (Retry-After \x1b[31m)`, "the collector answered HTTP 503 Service Unavailable"},
-		{`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 400`,
+		{`export: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
+		{`export: delivery failed, retry later: POST /v1/logs: HTTP 503 (Retry-After 5m0s)`, "the collector answered HTTP 503 Service Unavailable and asked to wait 5 minutes"},
+		{`export: delivery failed, retry later: POST /v1/logs: HTTP 429 (Retry-After 1m30s)`, "the collector answered HTTP 429 Too Many Requests and asked to wait 90 seconds"},
+		{`export: delivery failed, retry later: POST /v1/logs: HTTP 503 (Retry-After 9999h)`, "the collector answered HTTP 503 Service Unavailable"},
+		{`export: batch rejected by the endpoint: POST /v1/logs: HTTP 400`,
 			"the collector refused the events as malformed (HTTP 400 Bad Request); they were dropped"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+		{`export: delivery failed, retry later: POST /v1/logs: Post "https://t.example/v1/logs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
 			"could not make a secure connection to t.example: its certificate was not accepted"},
-		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
+		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
 		{"state dir /s: no space left on device", "state dir /s: no space left on device"},
 		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": net/http: HTTP/1.x transport connection broken: malformed HTTP status code "4\x1b[31mXX"`,
 			"127.0.0.1:4318 answered with something that is not a valid HTTP response"},
@@ -67,20 +69,20 @@ func TestPlainErrorSaysWhatHappened(t *testing.T) {
 }
 
 // FuzzPlainError: the recorded error comes from a file; whatever it holds,
-// PlainError returns without panicking, without the exporter's prefix and
+// PlainError returns without panicking, without the uploader's prefix and
 // without Go's request line.
 func FuzzPlainError(f *testing.F) {
 	for _, s := range []string{
-		`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
+		`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
 		`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 4`,
-		`Post "`, `Post "x": Post "`, `Post "exporter: a`, `PosPost "t "`, "proxyconnect tcp: ", "dial tcp ", "HTTP 99999", "exporter: exporter: ", "",
+		`Post "`, `Post "x": Post "`, `Post "exporter: a`, `Post "export: a`, `PosPost "t "`, "proxyconnect tcp: ", "dial tcp ", "HTTP 99999", "exporter: exporter: ", "export: exporter: ", "",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		got := PlainError(raw)
-		if strings.HasPrefix(got, "exporter: ") {
-			t.Errorf("PlainError(%q) = %q keeps the exporter's prefix", raw, got)
+		if strings.HasPrefix(got, "export: ") || strings.HasPrefix(got, "exporter: ") {
+			t.Errorf("PlainError(%q) = %q keeps the uploader's prefix", raw, got)
 		}
 		if strings.Contains(got, `Post "`) {
 			t.Errorf("PlainError(%q) = %q keeps a request line", raw, got)

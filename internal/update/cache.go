@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/waymarkhq/waymark/internal/jsonx"
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
@@ -52,7 +53,7 @@ func LoadCache(d *statedir.Dir) (Cache, error) {
 	}
 	path := string(statedir.UpdateCache)
 	var cj cacheJSON
-	if err := json.Unmarshal(data, &cj); err != nil {
+	if err := jsonx.Unmarshal(data, &cj); err != nil {
 		return Cache{}, fmt.Errorf("update: cache %s: %w", path, err)
 	}
 	c := Cache{FetchedAt: cj.FetchedAt, AlertShown: cj.AlertShown, UpdateShown: cj.UpdateShown}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/jsonx"
 )
 
 // Caps on a manifest. A manifest that breaks any of them is rejected whole,
@@ -88,7 +90,7 @@ func Parse(data []byte) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("update: manifest: \"alerts\" is not an array")
 	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	if err := jsonx.Unmarshal(raw, &items); err != nil {
 		return Manifest{}, fmt.Errorf("update: manifest: \"alerts\": %w", err)
 	}
 	if len(items) > maxAlerts {
@@ -126,7 +128,7 @@ func object(data []byte, where string) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("update: %s is not a JSON object", where)
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
+	if err := jsonx.Unmarshal(data, &obj); err != nil {
 		return nil, fmt.Errorf("update: %s: %w", where, err)
 	}
 	return obj, nil
@@ -146,7 +148,7 @@ func stringField(obj map[string]json.RawMessage, key, where string) (string, err
 		return "", fmt.Errorf("update: %s: %q is not a string", where, key)
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := jsonx.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("update: %s: %q: %w", where, key, err)
 	}
 	if len(s) > maxStringLen {

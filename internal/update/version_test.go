@@ -59,7 +59,7 @@ func TestParseVersionMalformed(t *testing.T) {
 }
 
 func TestCompareOrder(t *testing.T) {
-	// The precedence example of semver 2.0.0 §11, plus numbers and build
+	// The precedence example of rule 11 of semver 2.0.0, plus numbers and build
 	// metadata.
 	ordered := []string{
 		"0.9.99",

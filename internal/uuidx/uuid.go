@@ -107,16 +107,25 @@ func parse[T string | []byte](s T) (u [16]byte, ok bool) {
 }
 
 func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	v := hexValue[c]
+	return v & 0x0f, v != 0
 }
+
+// hexValue maps a hex digit to its value plus 0x10 (so that zero means "not a digit"): one load
+// per digit, for readers that parse an id per record.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c-'0') | 0x10
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c-'a'+10) | 0x10
+		case 'A' <= c && c <= 'F':
+			t[c] = byte(c-'A'+10) | 0x10
+		}
+	}
+	return t
+}()
 
 // format writes u in lowercase canonical form.
 func format(u [16]byte) string {

@@ -14,8 +14,9 @@ import (
 // FileWriter stores uploads as the collector's file exporter does with ingest.yaml: OTLP JSON,
 // one export request per line, logs in logs.jsonl and metrics in metrics.jsonl; a file that
 // would grow past RotateBytes is renamed to <name>-<UTC time>.jsonl (the time of the write that
-// rotated it, in the exporter's 2006-01-02T15-04-05.000 form) and a new one begun. Uploads the
-// collector received within one second share a line, as its batch processor would have it.
+// rotated it, in the exporter's 2006-01-02T15-04-05.000 form) and a new one begun. Uploads
+// received within one second share a line, as one request of a client that sends several
+// uploads at once does (the collector writes one request per line).
 type FileWriter struct {
 	dir         string
 	rotateBytes int64

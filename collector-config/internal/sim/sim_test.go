@@ -78,7 +78,7 @@ func TestFilesAreDeterministic(t *testing.T) {
 }
 
 // Every stored line is an OTLP JSON export request that protojson accepts, and every event has
-// the SDK's shape: the resource keys of SPEC §5, a UUID event.id, milestone ids as UUIDv5.
+// the SDK's shape: exactly the resource keys the SDK sends, a UUID event.id, milestone ids as UUIDv5.
 func TestEventShapes(t *testing.T) {
 	cfg := Config{Installs: 400, Days: 30, Seed: 3, Products: []string{"acme", "acme-server"}, ErrorRate: 0.05}
 	dir := writeStore(t, cfg, 0)

@@ -46,7 +46,8 @@ func main() {
 	}
 	path := filepath.Join(*root, apiFile)
 	if *write {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+		err := os.MkdirAll(filepath.Dir(path), 0o755)
+		if err == nil {
 			err = os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 		}
 		if err != nil {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -8,21 +9,34 @@ import (
 // accumulator folds events, in any order, into per-product state whose size grows with
 // distinct installs, sessions and error groups, never with events: each install keeps its
 // first-seen time, its latest event of the last 30 days, a bit per active day and, for the
-// range's days, the version of its latest event that day.
+// range's days, the version of its latest event that day. The order of the events does not
+// change the state: of two events at the same instant, the one with the greater values wins,
+// and an event seen twice (a client's retry) changes nothing. So accumulators that read parts of
+// the input can be merged (merge) into the state of one that read it all.
 type accumulator struct {
 	w        Windows
 	product  string // if set, the only product kept
 	products map[string]*productAcc
+	erased   []erasedSet // registries of installs `waymark erase` erased
 
 	now, history, rangeStart, prevStart, month, day, live int64
 	days                                                  int // days from PrevStart to the range's last day, inclusive
 	rangeOffset                                           int // index of the range's first day in the bitset
+
+	// The last install added to, which the next records of a batch usually share.
+	lastProduct string
+	lastInstall UUID
+	lastP       *productAcc
+	lastIn      *installAcc
 }
 
 type productAcc struct {
 	installs map[UUID]*installAcc
 	sessions map[UUID]*sessionAcc
 	errors   map[[2]string]*errorAcc
+	erased   map[UUID]struct{} // installs that asked for erasure
+	rate     float64           // waymark.sample_rate of the latest event with one
+	rateAt   int64
 }
 
 type installAcc struct {
@@ -35,6 +49,7 @@ type installAcc struct {
 	bits    []uint64 // active days since PrevStart
 	dayVers []dayVer // range days: the version of the latest event that day
 	ms      []msTime // milestones reached in the range, earliest time each
+	run     runFacts
 }
 
 type dayVer struct {
@@ -49,14 +64,17 @@ type msTime struct {
 }
 
 type sessionAcc struct {
-	last     int64
+	install UUID
+	last    int64
+	uptime  time.Duration
+	version string
+	// interval is that of the latest heartbeat that carried one, sent at ivT.
+	ivT      int64
 	interval time.Duration
-	uptime   time.Duration
-	version  string
 }
 
 type errorAcc struct {
-	reports  map[UUID]struct{}
+	reports  map[UUID]UUID         // event.id → install
 	installs map[UUID]timedVersion // install → version of its latest report
 }
 
@@ -81,27 +99,33 @@ func newAccumulator(q Query) *accumulator {
 
 func (a *accumulator) add(ev *Event) {
 	t := ev.Time
-	if t > a.now || t < a.history {
-		return
-	}
 	if a.product != "" && ev.Product != a.product {
 		return
 	}
-	p := a.products[ev.Product]
-	if p == nil {
-		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
-		a.products[ev.Product] = p
+	if ev.Kind == KindErasure {
+		// Whenever it was asked, the install is left out: the request outlives any window.
+		a.productAcc(ev.Product).erase(ev.Install)
+		return
 	}
-	in := p.installs[ev.Install]
-	if in == nil {
-		in = &installAcc{first: t}
-		p.installs[ev.Install] = in
+	if t > a.now || t < a.history {
+		return
+	}
+	p, in := a.lastP, a.lastIn
+	if in == nil || ev.Install != a.lastInstall || ev.Product != a.lastProduct {
+		p = a.productAcc(ev.Product)
+		in = p.installs[ev.Install]
+		if in == nil {
+			in = &installAcc{first: t}
+			p.installs[ev.Install] = in
+		}
+		a.lastProduct, a.lastInstall, a.lastP, a.lastIn = ev.Product, ev.Install, p, in
 	}
 	if t < in.first {
 		in.first = t
 	}
-	if t > a.month && t >= in.last30 {
-		in.last30, in.ver, in.os, in.arch, in.runtime = t, ev.Version, ev.OS, ev.Arch, ev.Runtime
+	a.addRun(p, in, ev)
+	if t > a.month {
+		in.setLast30(t, ev.Version, ev.OS, ev.Arch, ev.Runtime)
 	}
 	if t >= a.prevStart {
 		// An event at Now itself, when Now is midnight, belongs to the range's last day.
@@ -129,42 +153,142 @@ func (a *accumulator) add(ev *Event) {
 			}
 			s := p.sessions[key]
 			if s == nil {
-				s = &sessionAcc{}
+				s = &sessionAcc{install: ev.Install}
 				p.sessions[key] = s
 			}
-			if t >= s.last {
-				s.last, s.uptime, s.version = t, ev.Uptime, ev.Version
-				if ev.Interval > 0 {
-					s.interval = ev.Interval
-				}
-			}
+			s.beat(t, ev.Uptime, ev.Version, ev.Interval)
 		}
 	case KindErrorReport:
 		if t >= a.rangeStart {
 			k := [2]string{ev.ErrType, ev.ErrMessage}
 			e := p.errors[k]
 			if e == nil {
-				e = &errorAcc{reports: map[UUID]struct{}{}, installs: map[UUID]timedVersion{}}
+				e = &errorAcc{reports: map[UUID]UUID{}, installs: map[UUID]timedVersion{}}
 				p.errors[k] = e
 			}
-			e.reports[ev.EventID] = struct{}{}
-			if v, ok := e.installs[ev.Install]; !ok || t >= v.t {
-				e.installs[ev.Install] = timedVersion{t, ev.Version}
-			}
+			e.reports[ev.EventID] = ev.Install
+			e.report(ev.Install, timedVersion{t, ev.Version})
 		}
 	}
 }
 
 func (in *installAcc) setDayVersion(day int32, t int64, ver string) {
 	for i := len(in.dayVers) - 1; i >= 0; i-- {
-		if in.dayVers[i].day == day {
-			if t >= in.dayVers[i].t {
-				in.dayVers[i].t, in.dayVers[i].ver = t, ver
+		if d := &in.dayVers[i]; d.day == day {
+			if t > d.t || (t == d.t && ver > d.ver) {
+				d.t, d.ver = t, ver
 			}
 			return
 		}
 	}
 	in.dayVers = append(in.dayVers, dayVer{day, t, ver})
+}
+
+// setLast30 keeps the latest event of the last 30 days; at the same instant, the greater
+// values (version, then OS, arch and runtime), so that the order of reading does not matter.
+func (in *installAcc) setLast30(t int64, ver, os, arch, runtime string) {
+	if t < in.last30 {
+		return
+	}
+	if t == in.last30 {
+		a, b := [4]string{ver, os, arch, runtime}, [4]string{in.ver, in.os, in.arch, in.runtime}
+		if slices.Compare(a[:], b[:]) <= 0 {
+			return
+		}
+	}
+	in.last30, in.ver, in.os, in.arch, in.runtime = t, ver, os, arch, runtime
+}
+
+// beat folds one heartbeat into its session; at the same instant, the greater version and
+// uptime win.
+func (s *sessionAcc) beat(t int64, uptime time.Duration, ver string, interval time.Duration) {
+	if t > s.last || (t == s.last && (ver > s.version || (ver == s.version && uptime > s.uptime))) {
+		s.last, s.uptime, s.version = t, uptime, ver
+	}
+	s.setInterval(t, interval)
+}
+
+// setInterval keeps the interval of the latest heartbeat that has one (the greater at the same
+// instant).
+func (s *sessionAcc) setInterval(t int64, interval time.Duration) {
+	if interval > 0 && (t > s.ivT || (t == s.ivT && interval > s.interval)) {
+		s.ivT, s.interval = t, interval
+	}
+}
+
+// report keeps, per install, the version of its latest report of the group.
+func (e *errorAcc) report(install UUID, v timedVersion) {
+	if old, ok := e.installs[install]; !ok || v.t > old.t || (v.t == old.t && v.ver > old.ver) {
+		e.installs[install] = v
+	}
+}
+
+// merge folds b, which read other events of the same query, into a; b is not used after.
+func (a *accumulator) merge(b *accumulator) {
+	for name, bp := range b.products {
+		ap := a.products[name]
+		if ap == nil {
+			a.products[name] = bp
+			continue
+		}
+		for id := range bp.erased {
+			ap.erase(id)
+		}
+		if bp.rateAt > 0 {
+			ap.setRate(bp.rate, bp.rateAt)
+		}
+		for id, bi := range bp.installs {
+			ai := ap.installs[id]
+			if ai == nil {
+				ap.installs[id] = bi
+				continue
+			}
+			ai.first = min(ai.first, bi.first)
+			if bi.last30 > 0 {
+				ai.setLast30(bi.last30, bi.ver, bi.os, bi.arch, bi.runtime)
+			}
+			if ai.bits == nil {
+				ai.bits = bi.bits
+			} else {
+				for i, w := range bi.bits {
+					ai.bits[i] |= w
+				}
+			}
+			for _, dv := range bi.dayVers {
+				ai.setDayVersion(dv.day, dv.t, dv.ver)
+			}
+			for _, m := range bi.ms {
+				ai.reached(m.name, m.t)
+			}
+			for _, ag := range bi.run.agents {
+				if !slices.Contains(ai.run.agents, ag) {
+					ai.run.agents = append(ai.run.agents, ag)
+				}
+			}
+		}
+		for id, bs := range bp.sessions {
+			as := ap.sessions[id]
+			if as == nil {
+				ap.sessions[id] = bs
+				continue
+			}
+			as.beat(bs.last, bs.uptime, bs.version, 0)
+			as.setInterval(bs.ivT, bs.interval)
+		}
+		for k, be := range bp.errors {
+			ae := ap.errors[k]
+			if ae == nil {
+				ap.errors[k] = be
+				continue
+			}
+			for id, install := range be.reports {
+				ae.reports[id] = install
+			}
+			for id, v := range be.installs {
+				ae.report(id, v)
+			}
+		}
+	}
 }
 
 func (in *installAcc) reached(name string, t int64) {
@@ -195,6 +319,8 @@ func (in *installAcc) activeIn(from, to int) bool { // day indexes since PrevSta
 func (a *accumulator) result(funnel []string) map[string]*Aggregates {
 	out := map[string]*Aggregates{}
 	for name, p := range a.products {
+		a.dropRegistered(p)
+		p.dropErased()
 		out[name] = a.aggregate(p, funnel)
 	}
 	return out
@@ -313,7 +439,18 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 		g.Errors = append(g.Errors, ea)
 	}
 	sortErrors(g.Errors)
+	a.countAgents(p, g)
 	return g
+}
+
+// productAcc returns the state of the named product, made on first use.
+func (a *accumulator) productAcc(name string) *productAcc {
+	p := a.products[name]
+	if p == nil {
+		p = &productAcc{installs: map[UUID]*installAcc{}, sessions: map[UUID]*sessionAcc{}, errors: map[[2]string]*errorAcc{}}
+		a.products[name] = p
+	}
+	return p
 }
 
 // newAggregates returns an empty product's aggregates for the windows w: maps made, one DayAgg
@@ -322,7 +459,7 @@ func (a *accumulator) aggregate(p *productAcc, funnel []string) *Aggregates {
 func newAggregates(w Windows) (*Aggregates, []time.Time) {
 	g := &Aggregates{
 		Versions: map[string]int{}, OS: map[string]int{}, Arch: map[string]int{},
-		Platforms: map[string]int{}, Runtimes: map[string]int{},
+		Platforms: map[string]int{}, Runtimes: map[string]int{}, Agents: map[string]int{},
 	}
 	n := len(w.Days)
 	g.Daily = make([]DayAgg, n)

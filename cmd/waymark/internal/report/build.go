@@ -141,6 +141,7 @@ func buildProduct(w Windows, k int, g *Aggregates) *Product {
 		}
 		p.Errors = append(p.Errors, eg)
 	}
+	addPerRun(p, g, k)
 	return p
 }
 

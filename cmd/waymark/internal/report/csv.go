@@ -27,7 +27,8 @@ func WriteCSV(dir string, r *Report) error {
 			{"installs_30d", strconv.Itoa(p.Installs30d)}, {"installs_1d", strconv.Itoa(p.Installs1d)},
 			{"active", strconv.Itoa(p.Active.Current)}, {"active_previous", strconv.Itoa(p.Active.Previous)},
 			{"new", strconv.Itoa(p.New.Current)}, {"new_previous", strconv.Itoa(p.New.Previous)},
-			{"servers_live", strconv.Itoa(p.ServersLive)}, {"min_installs", strconv.Itoa(p.MinInstalls)}}
+			{"servers_live", strconv.Itoa(p.ServersLive)}, {"min_installs", strconv.Itoa(p.MinInstalls)},
+			{"sample_rate", strconv.FormatFloat(p.SampleRate, 'f', -1, 64)}, {"estimate", strconv.FormatBool(p.Estimate)}}
 		daily := [][]string{{"date", "active", "new"}}
 		for _, d := range p.Daily {
 			daily = append(daily, []string{d.Date, c(d.Active), c(d.New)})
@@ -73,6 +74,7 @@ func WriteCSV(dir string, r *Report) error {
 			servers = append(servers, []string{s.Version, c(s.Live), num(s.MedianUptimeSeconds)})
 		}
 		tables["servers"] = servers
+		tables["agents"] = agentRows(p)
 		errs := [][]string{{"type", "message", "installs", "reports", "version", "version_installs"}}
 		for _, e := range p.Errors {
 			for _, kv := range sortedCounts(e.Versions) {

@@ -12,12 +12,13 @@ import (
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
-// Waymark's event names (internal/schema).
+// Waymark's event names, as internal/schema declares them.
 const (
-	EventMilestone   = "waymark.milestone"
-	EventUsage       = "waymark.usage"
-	EventHeartbeat   = "waymark.heartbeat"
-	EventErrorReport = "waymark.error_report"
+	EventMilestone   = schema.EventMilestone
+	EventUsage       = schema.EventUsage
+	EventHeartbeat   = schema.EventHeartbeat
+	EventErrorReport = schema.EventErrorReport
+	EventErasure     = schema.EventErasure
 )
 
 // Kind is an event name as a small number.
@@ -29,6 +30,9 @@ const (
 	KindUsage
 	KindHeartbeat
 	KindErrorReport
+	// KindErasure is an install's request to erase what it sent: no activity, but the
+	// install is left out of every count.
+	KindErasure
 )
 
 // MaxHeartbeatInterval caps heartbeat.interval_s: a session is live for at most twice this
@@ -55,6 +59,8 @@ type Event struct {
 	Interval                   time.Duration // heartbeats: heartbeat.interval_s, capped; 0 if absent
 	Uptime                     time.Duration // heartbeats: session.uptime_s
 	ErrType, ErrMessage        string        // error reports
+	Agent                      string        // agent.name, "" for a run without an agent
+	SampleRate                 float64       // waymark.sample_rate, 0 when absent
 }
 
 // Limits on the values the collector's schema keeps ; a record outside them was not
@@ -72,6 +78,57 @@ const (
 type decoder struct {
 	strs    map[string]string
 	skipped map[string]int
+	// res is the last resource checked, which the records of one resourceLogs share.
+	res resourceCheck
+}
+
+// resourceCheck is what a resource's attributes decode to, for the resource at ptr whose
+// generation is gen.
+type resourceCheck struct {
+	ptr                                 *rawResource
+	gen                                 uint64
+	before, after                       string // why the records are left out: checked before and after event.id
+	install, session                    UUID
+	product, version, os, arch, runtime string
+}
+
+// checkResource decodes res's attributes once for all the records that share it.
+func (d *decoder) checkResource(res *rawResource) *resourceCheck {
+	c := &d.res
+	if c.ptr == res && c.gen == res.gen {
+		return c
+	}
+	*c = resourceCheck{ptr: res, gen: res.gen}
+	var ok bool
+	switch {
+	case res.bad != "":
+		c.before = res.bad
+	case res.install == nil:
+		c.before = "no app.installation.id"
+	default:
+		if c.install, ok = parseUUID(res.install); !ok {
+			c.before = "app.installation.id is not a UUID"
+		} else if res.session != nil {
+			if c.session, ok = parseUUID(res.session); !ok {
+				c.before = "session.id is not a UUID"
+			}
+		}
+	}
+	switch {
+	case !validName(res.product, maxProductLen, false):
+		c.after = "service.name missing or not a product name"
+	case res.os != nil && !slices.Contains(schema.OSTypes(), string(res.os)):
+		c.after = "os.type not one of Go's"
+	case res.arch != nil && !slices.Contains(schema.HostArches(), string(res.arch)):
+		c.after = "host.arch not one of Go's"
+	case (res.version != nil && !printableShort(res.version, maxVersionLen)) || (res.runtime != nil && !printableShort(res.runtime, maxVersionLen)):
+		c.after = "version too long or not printable"
+	}
+	if c.before == "" && c.after == "" {
+		c.product = d.intern(res.product)
+		c.version, c.os, c.arch, c.runtime = d.intern(res.version), d.intern(res.os), d.intern(res.arch), d.intern(res.runtime)
+	}
+	return c
 }
 
 func newDecoder() *decoder {
@@ -105,6 +162,8 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		ev.Kind = KindHeartbeat
 	case EventErrorReport:
 		ev.Kind = KindErrorReport
+	case EventErasure:
+		ev.Kind = KindErasure
 	default:
 		d.skip("not a Waymark event")
 		return ev, false
@@ -113,43 +172,19 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		d.skip(r.bad)
 		return ev, false
 	}
-	if res.bad != "" {
-		d.skip(res.bad)
+	rc := d.checkResource(res)
+	if rc.before != "" {
+		d.skip(rc.before)
 		return ev, false
 	}
-	if res.install == nil {
-		d.skip("no app.installation.id")
-		return ev, false
-	}
+	ev.Install, ev.Session = rc.install, rc.session
 	var ok bool
-	if ev.Install, ok = parseUUID(res.install); !ok {
-		d.skip("app.installation.id is not a UUID")
-		return ev, false
-	}
-	if res.session != nil {
-		if ev.Session, ok = parseUUID(res.session); !ok {
-			d.skip("session.id is not a UUID")
-			return ev, false
-		}
-	}
 	if ev.EventID, ok = parseUUID(r.eventID); !ok {
 		d.skip("event.id missing or not a UUID")
 		return ev, false
 	}
-	if !validName(res.product, maxProductLen, false) {
-		d.skip("service.name missing or not a product name")
-		return ev, false
-	}
-	if res.os != nil && !slices.Contains(schema.OSTypes(), string(res.os)) {
-		d.skip("os.type not one of Go's")
-		return ev, false
-	}
-	if res.arch != nil && !slices.Contains(schema.HostArches(), string(res.arch)) {
-		d.skip("host.arch not one of Go's")
-		return ev, false
-	}
-	if (res.version != nil && !printableShort(res.version, maxVersionLen)) || (res.runtime != nil && !printableShort(res.runtime, maxVersionLen)) {
-		d.skip("version too long or not printable")
+	if rc.after != "" {
+		d.skip(rc.after)
 		return ev, false
 	}
 	t, ok := unixNano(r.time)
@@ -161,6 +196,9 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		return ev, false
 	}
 	ev.Time = t
+	if ev.Kind != KindErasure && !d.perRun(r, &ev) {
+		return ev, false
+	}
 	switch ev.Kind {
 	case KindMilestone:
 		if !validName(r.milestone, maxMilestoneLen, true) {
@@ -183,8 +221,7 @@ func (d *decoder) event(res *rawResource, r *rawRecord) (Event, bool) {
 		ev.ErrType = strings.ToValidUTF8(d.intern(r.excType), "\uFFFD")
 		ev.ErrMessage = strings.ToValidUTF8(d.intern(r.excMsg), "\uFFFD")
 	}
-	ev.Product = d.intern(res.product)
-	ev.Version, ev.OS, ev.Arch, ev.Runtime = d.intern(res.version), d.intern(res.os), d.intern(res.arch), d.intern(res.runtime)
+	ev.Product, ev.Version, ev.OS, ev.Arch, ev.Runtime = rc.product, rc.version, rc.os, rc.arch, rc.runtime
 	return ev, true
 }
 

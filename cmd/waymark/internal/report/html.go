@@ -50,7 +50,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 		Versions  barChart
 		Platforms barChart
 		Runtimes  barChart
+		Agents    barChart
 		Sentence  string
+		Estimate  string
 	}
 	var page struct {
 		Sections []section
@@ -76,6 +78,8 @@ func WriteHTML(w io.Writer, r *Report) error {
 			Versions:  newBarChart(sortedCounts(p.Versions), nil),
 			Platforms: newBarChart(sortedCounts(p.Platforms), nil),
 			Runtimes:  newBarChart(sortedCounts(p.Runtimes), nil),
+			Agents:    newBarChart(sortedCounts(p.Agents), nil),
+			Estimate:  EstimateSentence(p.SampleRate),
 		})
 	}
 	return t.Execute(w, page)
@@ -420,7 +424,8 @@ details summary { cursor: pointer; color: var(--muted); }
 </svg>
 {{range .Sections}}{{$p := .P}}
 <section aria-labelledby="p-{{.Name}}">
-<h2 id="p-{{.Name}}">{{.Name}}</h2>
+<h2 id="p-{{.Name}}">{{.Name}}</h2>{{if $p.Estimate}}
+<p class="note">{{.Estimate}}</p>{{end}}
 <p class="sub">{{span $p.Range.From $p.Range.To}} ({{$p.Range.Days}} UTC days), compared with the {{$p.Range.Days}} days before.{{if gt $p.MinInstalls 1}} Groups of fewer than {{$p.MinInstalls}} installs are shown only as “fewer than {{$p.MinInstalls}}”.{{end}}</p>
 <div class="cards">
 <div class="card"><b>{{$p.Active.Current}}</b>active in the range <span class="note">{{change $p.Active}}</span></div>
@@ -486,6 +491,7 @@ details summary { cursor: pointer; color: var(--muted); }
 {{template "figure" (dict "Title" "Versions" "Key" "Version" "Note" "Installs active in the last 30 days, by their latest version." "Chart" .Versions "Counts" $p.Versions)}}
 {{template "figure" (dict "Title" "Platforms" "Key" "OS / architecture" "Note" "Operating system and architecture, last 30 days." "Chart" .Platforms "Counts" $p.Platforms)}}
 {{template "figure" (dict "Title" "Go runtime versions" "Key" "Go version" "Note" "" "Chart" .Runtimes "Counts" $p.Runtimes)}}
+{{template "figure" (dict "Title" "AI coding agents" "Key" "Agent" "Note" "Installs active in the range with runs made by each agent." "Chart" .Agents "Counts" $p.Agents)}}
 
 <h3>Live servers by version</h3>
 <p class="note">Server sessions whose last heartbeat is at most twice their interval old.</p>

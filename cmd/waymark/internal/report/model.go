@@ -55,6 +55,17 @@ type Product struct {
 	Errors []ErrorGroup `json:"errors"`
 	// MinInstalls is the K of --min-installs (1 when nothing is hidden).
 	MinInstalls int `json:"min_installs"`
+
+	// Agents counts the installs active in the range that had runs made by an AI coding agent,
+	// by agent (agent.name), like versions; AgentShares is each as a share of the installs
+	// active in the range.
+	Agents      map[string]Count `json:"agents"`
+	AgentShares map[string]Share `json:"agent_shares"`
+	// SampleRate is the share of installs that send (waymark.sample_rate of the product's
+	// latest event; 1 when it samples nothing). Below 1, every count of this section has been
+	// scaled by its inverse and Estimate is true: the counts are estimates.
+	SampleRate float64 `json:"sample_rate"`
+	Estimate   bool    `json:"estimate"`
 }
 
 // Period is a report's range.

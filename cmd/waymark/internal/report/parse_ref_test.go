@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Waymark's event names (SPEC §5), as the reference parser names them.
+// Waymark's event names, as the reference parser names them.
 const (
 	refMilestone   = "waymark.milestone"
 	refUsage       = "waymark.usage"

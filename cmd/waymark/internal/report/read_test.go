@@ -258,11 +258,12 @@ func TestMemoryFollowsInstallsNotEvents(t *testing.T) {
 		}
 		return liveHeapDuring(func() {
 			acc := newAccumulator(Query{Now: simNow, RangeDays: 30})
-			r := &fileReader{acc: acc, dec: newDecoder(), warn: func(string) {}, st: &ReadStats{}}
+			r := &fileReader{acc: acc, dec: newDecoder()}
 			files, _ := filepath.Glob(filepath.Join(dir, "logs*.jsonl"))
 			for _, f := range files {
-				if err := r.readFile(f); err != nil {
-					t.Fatal(err)
+				c := &chunk{path: f, last: true}
+				if r.readChunk(c); c.openErr != nil {
+					t.Fatal(c.openErr)
 				}
 			}
 			runtime.KeepAlive(acc)

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/waymarkhq/waymark/internal/otlpfile"
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // The scanner reads the subset of OTLP JSON that the collector's file exporter writes for
@@ -32,6 +35,8 @@ var errSyntax = errors.New("bad JSON")
 type rawResource struct {
 	product, version, install, session, os, arch, runtime []byte
 	bad                                                   string // why the resource is unusable
+	done                                                  bool   // its object was read to its end
+	gen                                                   uint64 // counts the resources read into this value
 }
 
 // rawRecord is one log record as read.
@@ -40,7 +45,9 @@ type rawRecord struct {
 	time, observed                      []byte
 	eventID, milestone, excType, excMsg []byte
 	interval, uptime                    []byte
+	agent, sampleRate                   []byte
 	bad                                 string // why the record is unusable
+	end                                 int    // offset just past the record's object; 0 if cut short
 }
 
 type scanner struct {
@@ -52,6 +59,21 @@ type scanner struct {
 	// scratch holds unescaped strings of the current line.
 	scratch []byte
 	stack   []byte
+	// next is the offset of the next export request's start in b after offset 0 (len(b) if
+	// none), or -1 before it is looked for.
+	next int
+}
+
+// nextRequest returns the offset of the first export request that starts in the line after
+// its beginning: a request cut short ends there at the latest.
+func (s *scanner) nextRequest() int {
+	if s.next < 0 {
+		s.next = otlpfile.NextStart(s.b, 1)
+		if s.next < 0 {
+			s.next = len(s.b)
+		}
+	}
+	return s.next
 }
 
 func (s *scanner) fail() {
@@ -62,6 +84,9 @@ func (s *scanner) fail() {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the file exporter writes no white space
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -101,6 +126,10 @@ func (s *scanner) str() []byte {
 	esc := false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if plain[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			raw := s.b[start:s.i]
@@ -123,10 +152,22 @@ func (s *scanner) str() []byte {
 	return nil
 }
 
+// plain marks the bytes that stand for themselves inside a JSON string.
+var plain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString skips a string without looking at its content.
 func (s *scanner) skipString() {
 	s.i++ // opening quote
 	for s.i < len(s.b) {
+		if plain[s.b[s.i]] {
+			s.i++
+			continue
+		}
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++
@@ -414,7 +455,7 @@ const (
 // with its resource. It returns what kind of line it was and a syntax error, if any (records
 // before the error have been emitted).
 func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) (lineKind, error) {
-	*s = scanner{b: line, scratch: s.scratch[:0], stack: s.stack[:0]}
+	*s = scanner{b: line, scratch: s.scratch[:0], stack: s.stack[:0], next: -1}
 	kind := lineEmpty
 	if s.peek() == 0 {
 		return kind, nil
@@ -424,6 +465,10 @@ func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit
 	}
 	// The metrics exporter's lines start so; skip them without reading further.
 	if hasPrefixAt(line, s.i, `{"resourceMetrics"`) {
+		if otlpfile.NextStart(line, s.i+1) >= 0 {
+			// A metrics request cut short, and another request appended after it.
+			return lineMetrics, errSyntax
+		}
 		return lineMetrics, nil
 	}
 	known := false
@@ -456,6 +501,49 @@ func scanLine(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit
 	return kind, nil
 }
 
+// maxTornPerLine bounds the torn requests looked past in one line: each costs a scan of the
+// rest of the line, and a collector leaves one per crash.
+const maxTornPerLine = 16
+
+// requests is what scanRequests found in a line.
+type requests struct {
+	kind lineKind
+	// err is the syntax error that ended the line's last request, if any.
+	err error
+	// torn counts the requests cut short and followed by another; tornErr is the first one's
+	// error.
+	torn    int
+	tornErr error
+}
+
+// scanRequests reads a line like scanLine and, when a request in it is cut short and another
+// starts after it (a collector killed mid-write, then restarted, appends to the same line),
+// goes on with that one: every whole record after a torn one is read. The torn request's
+// records that were read to their end are kept too.
+func scanRequests(line []byte, s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) requests {
+	var out requests
+	at := 0
+	for {
+		kind, err := scanLine(line[at:], s, res, recs, emit)
+		if out.kind != lineLogs {
+			out.kind = kind
+		}
+		if err == nil {
+			return out
+		}
+		next := otlpfile.NextStart(line, at+1)
+		if next < 0 || out.torn >= maxTornPerLine {
+			out.err = err
+			return out
+		}
+		if out.torn == 0 {
+			out.tornErr = err
+		}
+		out.torn++
+		at = next
+	}
+}
+
 // errNotOTLP is returned for a JSON object that is no OTLP export request.
 var errNotOTLP = errors.New("not an OTLP JSON export request")
 
@@ -464,11 +552,12 @@ func hasPrefixAt(b []byte, i int, p string) bool {
 }
 
 func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func(*rawResource, *rawRecord)) {
-	*res = rawResource{}
+	*res = rawResource{gen: res.gen + 1}
 	*recs = (*recs)[:0]
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "resource":
+			defer func() { res.done = s.err == nil }()
 			s.object(func(key []byte) {
 				if string(key) != "attributes" {
 					s.skipValue()
@@ -519,15 +608,22 @@ func scanResourceLogs(s *scanner, res *rawResource, recs *[]rawRecord, emit func
 		}
 	})
 	if s.err != nil {
-		// The resource may be incomplete: keep only records whose resource was read in full.
-		if res.install == nil {
+		// A syntax error: the request was cut short (a torn line), or is damaged. Keep the
+		// records read to their end, under a resource read to its end, before the start of any
+		// request appended after this one: what follows that start may have been read as part
+		// of this request.
+		if !res.done {
 			return
 		}
+		limit := s.nextRequest()
+		for i := range *recs {
+			if r := &(*recs)[i]; r.end > 0 && r.end <= limit {
+				emit(res, r)
+			}
+		}
+		return
 	}
 	for i := range *recs {
-		if (*recs)[i].eventName == nil && (*recs)[i].bad == "" {
-			continue // a record cut short by a syntax error
-		}
 		emit(res, &(*recs)[i])
 	}
 }
@@ -572,6 +668,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 						r.excType = v
 					case "exception.message":
 						r.excMsg = v
+					case schema.AttrAgent:
+						r.agent = v
+					case schema.AttrSampleRate:
+						r.sampleRate = v
 					}
 				})
 			})
@@ -582,6 +682,9 @@ func scanRecord(s *scanner, r *rawRecord) {
 			}
 		}
 	})
+	if s.err == nil {
+		r.end = s.i
+	}
 	if s.i-start > maxRecordBytes && r.bad == "" {
 		r.bad = "record larger than " + strconv.Itoa(maxRecordBytes>>10) + " KiB"
 	}
@@ -593,6 +696,10 @@ func scanRecord(s *scanner, r *rawRecord) {
 // scanKeyValue reads one {"key":…,"value":{…}} and reports the key with the value's scalar
 // (string, or the text of an int, double or bool); bad says why a value is unusable.
 func scanKeyValue(s *scanner, got func(k, v []byte, bad string)) {
+	if k, v, ok := s.plainKeyValue(); ok {
+		got(k, v, "")
+		return
+	}
 	var key, val []byte
 	bad := ""
 	s.object(func(f []byte) {
@@ -627,4 +734,47 @@ func scanKeyValue(s *scanner, got func(k, v []byte, bad string)) {
 	if s.err == nil {
 		got(key, val, bad)
 	}
+}
+
+// plainKeyValue reads {"key":"K","value":{"stringValue":"V"}} (or "intValue") as the file
+// exporter writes it: no white space, no escapes. For anything else it reads nothing and
+// returns false, and the general path reads the value; both give the same key and value.
+func (s *scanner) plainKeyValue() (k, v []byte, ok bool) {
+	b := s.b[s.i:]
+	const open = `{"key":"`
+	if len(b) < len(open) || string(b[:len(open)]) != open {
+		return nil, nil, false
+	}
+	b = b[len(open):]
+	n := plainRun(b)
+	if n == len(b) || b[n] != '"' {
+		return nil, nil, false
+	}
+	k, b = b[:n], b[n+1:]
+	const str, num = `,"value":{"stringValue":"`, `,"value":{"intValue":"`
+	switch {
+	case len(b) >= len(str) && string(b[:len(str)]) == str:
+		b = b[len(str):]
+	case len(b) >= len(num) && string(b[:len(num)]) == num:
+		b = b[len(num):]
+	default:
+		return nil, nil, false
+	}
+	n = plainRun(b)
+	if n+3 > len(b) || b[n] != '"' || b[n+1] != '}' || b[n+2] != '}' {
+		return nil, nil, false
+	}
+	v = b[:n]
+	s.i = len(s.b) - len(b) + n + 3
+	return k, v, true
+}
+
+// plainRun returns how many bytes at the start of b stand for themselves in a JSON string.
+func plainRun(b []byte) int {
+	for i, c := range b {
+		if !plain[c] {
+			return i
+		}
+	}
+	return len(b)
 }

@@ -113,6 +113,12 @@ type Aggregates struct {
 	Funnel []FunnelAgg
 	// Errors: error reports in the range grouped by exception type and message.
 	Errors []ErrorAgg
+	// Agents: installs active in the range with an event of the range made under an AI coding
+	// agent, by agent.name.
+	Agents map[string]int
+	// SampleRate: waymark.sample_rate of the product's latest event that carried one, or 0
+	// when none did (every install sends).
+	SampleRate float64
 }
 
 // DayAgg is one day of the range.

@@ -33,6 +33,9 @@ func WriteText(w io.Writer, r *Report) error {
 		if s.MinInstalls > 1 {
 			p("\nGroups of fewer than %d installs are shown as \"fewer than %d\".\n", s.MinInstalls, s.MinInstalls)
 		}
+		if s.Estimate {
+			p("\n%s\n", EstimateSentence(s.SampleRate))
+		}
 
 		p("\nFunnel\tinstalls\tconversion\tstep\tmedian time from previous\n")
 		if len(s.Funnel) == 0 {
@@ -71,6 +74,14 @@ func WriteText(w io.Writer, r *Report) error {
 				cells = append(cells, shareLabel(a))
 			}
 			p("  %s\t%s\t%s\n", c.Week, countLabel(c.Installs), strings.Join(cells, "  "))
+		}
+
+		p("\nAI coding agents (in the range)\tinstalls\tshare of active\n")
+		if len(s.Agents) == 0 {
+			p("  (none)\n")
+		}
+		for _, kv := range sortedCounts(s.Agents) {
+			p("  %s\t%s\t%s\n", sanitize(kv.Key), countLabel(kv.C), shareLabel(s.AgentShares[kv.Key]))
 		}
 
 		p("\nServers (live)\tsessions\tmedian uptime\n")

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Issue 13 point 2: daily actives, new installs per day, version adoption per day and the
+// Daily actives, new installs per day, version adoption per day and the
 // weekly retention cohorts agree with a direct count over every event of a simulated store
 // (read by the former decoder, counted the plain way).
 func TestTrendsAgreeWithDirectCount(t *testing.T) {
@@ -104,7 +104,7 @@ func milestoneLine(install string, at time.Time, names ...string) string {
 	return fmt.Sprintf(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"acme"}},{"key":"app.installation.id","value":{"stringValue":"%s"}}]},"scopeLogs":[{"logRecords":[%s]}]}]}`+"\n", install, strings.Join(recs, ","))
 }
 
-// Issue 13 point 4: --funnel a,b,c counts, per step, installs first seen in the range that
+// --funnel a,b,c counts, per step, installs first seen in the range that
 // reached every step so far in order, with conversion from the first and the previous step.
 func TestFunnelOrderedAndFirstSeenInRange(t *testing.T) {
 	in := simNow.Add(-5 * 24 * time.Hour)

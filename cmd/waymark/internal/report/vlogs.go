@@ -2,15 +2,19 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/waymarkhq/waymark/collector-config/logsql"
+	"github.com/waymarkhq/waymark/internal/schema"
 )
 
 // VictoriaLogs is the Source over a VictoriaLogs that collector-config/victorialogs.yaml feeds
@@ -20,7 +24,14 @@ import (
 // comes back grows with the number of groups, never with events or installs. Where a definition
 // needs facts per install (first seen, the funnel's order, retention cohorts, the latest version
 // of the day), the query groups by install inside VictoriaLogs first and then counts those
-// groups; only the counts come back.
+// groups; only the counts come back. Every count is of distinct installs, sessions or event ids,
+// so an event stored twice (a client's retry after a lost answer) counts once.
+//
+// The queries are shaped so that VictoriaLogs scans little: one pass over the whole history,
+// grouped by install, answers the products, active installs, installs of the last day, new
+// installs, the retention cohorts and the milestones reached; the others read a month or less,
+// or only the records of one event name. They run concurrently (at most maxConcurrentQueries at
+// a time).
 //
 // Its windows are Query's, to the nanosecond: each query filters on absolute instants
 // (`_time:[from, to)`, RFC 3339 with nanoseconds), never on `_time:30d`, and an event at Now
@@ -38,6 +49,9 @@ import (
 //   - An install, session, event or error group is told apart by its text as stored; the
 //     collector's schema (ingest.yaml) admits lower-case UUIDs only, so this equals Files'
 //     parsed UUIDs for anything the collector stored.
+//   - An error group's reports are the sum, over its installs, of each install's distinct
+//     event ids: the group's distinct event ids as long as no event id is stored under two
+//     installs, which an SDK never sends.
 type VictoriaLogs struct {
 	// URL is VictoriaLogs' base URL, e.g. http://127.0.0.1:9428.
 	URL string
@@ -50,13 +64,21 @@ type VictoriaLogs struct {
 // QueryStats says what a VictoriaLogs source asked; it belongs to the source, never to the
 // report.
 type QueryStats struct {
-	// Queries run, rows they returned, and the time spent waiting for them.
+	// Queries run, rows they returned, and the time spent waiting for them (summed over
+	// queries that ran at the same time).
 	Queries, Rows int
 	Took          time.Duration
 }
 
+// maxConcurrentQueries bounds the queries in flight at once. VictoriaLogs already spreads each
+// query over its cores; a second one in flight overlaps one query's merging and transfer with
+// another's scan, while more only multiply the per-install groups held at once (measured on
+// 2 cores with 60 000 installs: four in flight made the report slower than one at a time).
+const maxConcurrentQueries = 2
+
 // eventFilter selects Waymark's events: the file report reads no other.
-const eventFilter = `event_name:in("waymark.milestone", "waymark.usage", "waymark.heartbeat", "waymark.error_report")`
+var eventFilter = `event_name:in(` + strconv.Quote(schema.EventMilestone) + `, ` + strconv.Quote(schema.EventUsage) + `, ` +
+	strconv.Quote(schema.EventHeartbeat) + `, ` + strconv.Quote(schema.EventErrorReport) + `)`
 
 // Aggregate implements Source.
 func (v VictoriaLogs) Aggregate(q Query) (map[string]*Aggregates, error) {
@@ -68,47 +90,102 @@ func (v VictoriaLogs) Aggregate(q Query) (map[string]*Aggregates, error) {
 	if st == nil {
 		st = &QueryStats{}
 	}
-	r := &vlRun{ctx: context.Background(), c: c, url: v.URL, st: st, q: q, w: q.Windows(), aggs: map[string]*Aggregates{}}
-	r.base = eventFilter
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &vlRun{ctx: ctx, c: c, url: v.URL, st: st, q: q, w: q.Windows(), aggs: map[string]*Aggregates{},
+		slots: make(chan struct{}, maxConcurrentQueries)}
+	r.base = eventFilter + " " + notErased
 	if q.Product != "" {
 		r.base += " service.name:=" + strconv.Quote(q.Product)
 	}
-	for _, step := range []func() error{
-		r.active, r.latest30, r.installs1d, r.firstSeen, r.daily, r.retention, r.funnel, r.servers, r.errors,
-	} {
-		if err := step(); err != nil {
-			return nil, err
-		}
+	steps := []func() error{r.installs, r.latest30, r.daily, r.servers, r.errors, r.perRun}
+	if len(q.Funnel) > 0 {
+		steps = append(steps, func() error { return r.funnelOf("", q.Funnel) })
+	}
+	err := r.parallel(steps...)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range r.aggs {
+		sortServers(g.Servers)
+		sortErrors(g.Errors)
 	}
 	return r.aggs, nil
 }
 
 type vlRun struct {
-	ctx  context.Context
-	c    *http.Client
-	url  string
+	ctx   context.Context
+	c     *http.Client
+	url   string
+	q     Query
+	w     Windows
+	base  string
+	slots chan struct{} // one per query in flight
+
+	mu   sync.Mutex // guards st and aggs
 	st   *QueryStats
-	q    Query
-	w    Windows
-	base string
 	aggs map[string]*Aggregates
+}
+
+// parallel runs the steps concurrently and returns the first error.
+func (r *vlRun) parallel(steps ...func() error) error {
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() { errs[i] = step() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // run evaluates one query and returns its rows.
 func (r *vlRun) run(query string) ([]logsql.Row, error) {
+	select {
+	case r.slots <- struct{}{}:
+	case <-r.ctx.Done():
+		return nil, r.ctx.Err()
+	}
 	start := time.Now()
 	rows, err := logsql.Run(r.ctx, r.c, r.url, query, r.w.Now)
-	r.st.Took += time.Since(start)
+	took := time.Since(start)
+	<-r.slots
+	r.mu.Lock()
+	r.st.Took += took
 	r.st.Queries++
 	r.st.Rows += len(rows)
+	r.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("victorialogs %s: %w", r.url, err)
 	}
 	return rows, nil
 }
 
+// each runs query and calls fn with every result row of a product the report covers and that
+// product's aggregates, one row at a time.
+func (r *vlRun) each(query string, fn func(row logsql.Row, g *Aggregates) error) error {
+	rows, err := r.run(query)
+	if err != nil {
+		return err
+	}
+	return r.apply(rows, fn)
+}
+
+// apply calls fn as each does, for rows already fetched.
+func (r *vlRun) apply(rows []logsql.Row, fn func(row logsql.Row, g *Aggregates) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, row := range rows {
+		if g := r.product(row); g != nil {
+			if err := fn(row, g); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // product returns the aggregates of the row's product, or nil for a row without one (the
-// collector stores none such; Files would leave the record out).
+// collector stores none such; Files would leave the record out). r.mu is held.
 func (r *vlRun) product(row logsql.Row) *Aggregates {
 	name := row["service.name"]
 	if name == "" || (r.q.Product != "" && name != r.q.Product) {
@@ -144,6 +221,19 @@ func count(row logsql.Row, field string) (int, error) {
 	return n, nil
 }
 
+// counts reads several counts of a row.
+func counts(row logsql.Row, fields ...string) ([]int, error) {
+	out := make([]int, len(fields))
+	for i, f := range fields {
+		n, err := count(row, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // rowTime reads a time that VictoriaLogs returned (a _time bucket).
 func rowTime(row logsql.Row, field string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, row[field])
@@ -153,49 +243,150 @@ func rowTime(row logsql.Row, field string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// active: the products with any event since History, and their installs active in the range
-// and in the previous period.
-func (r *vlRun) active() error {
+// milestoneIs selects the milestone records named m.
+func milestoneIs(m string) string {
+	return "event_name:=" + strconv.Quote(schema.EventMilestone) + " milestone.name:=" + strconv.Quote(m)
+}
+
+// installs asks, in one pass over everything since History grouped by install, then by the UTC
+// day of the install's first event: the products with any event since History; installs active
+// in the range, in the previous period and in (Now-1d, Now]; installs first seen per day of
+// the previous period and the range; per cohort week (Monday), the installs first seen that
+// week and, for each of the 8 weeks after it that are over by Now, how many of them had an
+// event in that week (a week that ends at Now itself, Now a Monday midnight, includes Now, as
+// Files' last day does); and, without a declared funnel, how many installs first seen in the
+// range reached each milestone, from which each product's funnel steps follow (funnelOf).
+// A day lies in one week, so the days' counts add up to the weeks'.
+func (r *vlRun) installs() error {
 	w := r.w
-	rows, err := r.run(r.base + " " + span(w.History, w.Now, true) + `
-| stats by (service.name)
-    count_uniq(app.installation.id) if (` + span(w.RangeStart, w.Now, true) + `) as active,
-    count_uniq(app.installation.id) if (` + span(w.PrevStart, w.RangeStart, false) + `) as previous`)
+	declared := len(r.q.Funnel) > 0 // then Aggregate asks the funnel itself
+	var names []string
+	if !declared {
+		// The milestones reached in the range.
+		err := r.each(r.base+" "+span(w.RangeStart, w.Now, true)+` event_name:=`+strconv.Quote(schema.EventMilestone)+`
+| stats by (service.name, milestone.name) count() as events`, func(row logsql.Row, _ *Aggregates) error {
+			if m := row["milestone.name"]; m != "" && !slices.Contains(names, m) {
+				names = append(names, m)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sort.Strings(names)
+	}
+
+	_, cohorts := newAggregates(w)
+	week := func(j int) time.Time { return cohorts[0].AddDate(0, 0, 7*j) }
+	maxWeek := 0 // weeks 1…maxWeek after the first cohort are asked
+	for i := range cohorts {
+		for k := range 8 {
+			if j := i + k + 1; !week(j+1).After(w.Now) && j > maxWeek {
+				maxWeek = j
+			}
+		}
+	}
+	flags := []string{
+		"min(_time) as _time",
+		"count() if (" + span(w.RangeStart, w.Now, true) + ") as in_range",
+		"count() if (" + span(w.PrevStart, w.RangeStart, false) + ") as in_prev",
+		"count() if (_time:(" + ts(w.Day) + ", " + ts(w.Now) + "]) as in_day",
+	}
+	sums := []string{"count() as installs", "count() if (in_range:>0) as active", "count() if (in_prev:>0) as previous", "count() if (in_day:>0) as day"}
+	for j := 1; j <= maxWeek; j++ {
+		flags = append(flags, fmt.Sprintf("count() if (%s) as w%d", span(week(j), week(j+1), week(j+1).Equal(w.Now)), j))
+		sums = append(sums, fmt.Sprintf("count() if (w%d:>0) as a%d", j, j))
+	}
+	for i, m := range names {
+		flags = append(flags, fmt.Sprintf("count() if (%s) as m%d", milestoneIs(m), i))
+		sums = append(sums, fmt.Sprintf("count() if (m%d:>0) as r%d", i, i))
+	}
+	query := r.base + " " + span(w.History, w.Now, true) + `
+| stats by (service.name, app.installation.id) ` + strings.Join(flags, ",\n    ") + `
+| stats by (service.name, _time:1d) ` + strings.Join(sums, ",\n    ")
+	rows, err := r.run(query)
 	if err != nil {
 		return err
 	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
-		if g.Active, err = count(row, "active"); err != nil {
+	n := len(w.Days)
+	cohortEnd := w.PrevStart
+	if len(cohorts) > 0 {
+		cohortEnd = week(len(cohorts))
+	}
+	reached := map[string]map[string]int{}
+	err = r.apply(rows, func(row logsql.Row, g *Aggregates) error {
+		day, err := rowTime(row, "_time")
+		if err != nil {
 			return err
 		}
-		if g.ActivePrev, err = count(row, "previous"); err != nil {
+		c, err := counts(row, "installs", "active", "previous", "day")
+		if err != nil {
 			return err
+		}
+		g.Active += c[1]
+		g.ActivePrev += c[2]
+		g.Installs1d += c[3]
+		if day.Before(w.PrevStart) {
+			return nil
+		}
+		if day.Before(w.RangeStart) {
+			g.NewPrev += c[0]
+		} else {
+			g.New += c[0]
+			// A first event at Now itself, when Now is midnight, is in the range's last day.
+			g.Daily[min(int(day.Sub(w.RangeStart)/(24*time.Hour)), n-1)].New += c[0]
+			p := row["service.name"]
+			if reached[p] == nil {
+				reached[p] = map[string]int{}
+			}
+			for i, m := range names {
+				k, err := count(row, fmt.Sprintf("r%d", i))
+				if err != nil {
+					return err
+				}
+				reached[p][m] += k
+			}
+		}
+		if len(cohorts) == 0 || day.Before(cohorts[0]) || !day.Before(cohortEnd) {
+			return nil
+		}
+		i := int(day.Sub(cohorts[0]) / (7 * 24 * time.Hour))
+		ch := &g.Retention[i]
+		ch.Installs += c[0]
+		for k := range 8 {
+			if ch.Active[k] < 0 {
+				continue
+			}
+			a, err := count(row, fmt.Sprintf("a%d", i+k+1))
+			if err != nil {
+				return err
+			}
+			ch.Active[k] += a
+		}
+		return nil
+	})
+	if err != nil || declared {
+		return err
+	}
+	// Each product's funnel, its steps by installs reaching them.
+	var steps []func() error
+	for p, by := range reached {
+		if s := stepsByReach(by); len(s) > 0 {
+			steps = append(steps, func() error { return r.funnelOf(p, s) })
 		}
 	}
-	return nil
+	return r.parallel(steps...)
 }
 
 // latest30: installs with an event in (Now-30d, Now], by the version, OS, arch and runtime of
 // their latest event there; one row per combination.
 func (r *vlRun) latest30() error {
 	w := r.w
-	rows, err := r.run(r.base + ` _time:(` + ts(w.Month) + `, ` + ts(w.Now) + `]
+	return r.each(r.base+` _time:(`+ts(w.Month)+`, `+ts(w.Now)+`]
 | stats by (service.name, app.installation.id)
     field_max(_time, service.version) as version, field_max(_time, os.type) as os,
     field_max(_time, host.arch) as arch, field_max(_time, process.runtime.version) as runtime
-| stats by (service.name, version, os, arch, runtime) count() as installs`)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
+| stats by (service.name, version, os, arch, runtime) count() as installs`, func(row logsql.Row, g *Aggregates) error {
 		n, err := count(row, "installs")
 		if err != nil {
 			return err
@@ -207,76 +398,18 @@ func (r *vlRun) latest30() error {
 		g.Arch[arch] += n
 		g.Platforms[os+"/"+arch] += n
 		g.Runtimes[valueOr(row["runtime"])] += n
-	}
-	return nil
-}
-
-// installs1d: installs with an event in (Now-1d, Now].
-func (r *vlRun) installs1d() error {
-	w := r.w
-	rows, err := r.run(r.base + ` _time:(` + ts(w.Day) + `, ` + ts(w.Now) + `]
-| stats by (service.name) count_uniq(app.installation.id) as installs`)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		if g := r.product(row); g != nil {
-			if g.Installs1d, err = count(row, "installs"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// firstSeen: installs by the UTC day of their first event since History, for the days of the
-// previous period and the range: new installs per day, in the range and in the previous period.
-func (r *vlRun) firstSeen() error {
-	w := r.w
-	rows, err := r.run(r.base + " " + span(w.History, w.Now, true) + `
-| stats by (service.name, app.installation.id) min(_time) as _time
-| filter ` + span(w.PrevStart, w.Now, true) + `
-| stats by (service.name, _time:1d) count() as installs`)
-	if err != nil {
-		return err
-	}
-	n := len(w.Days)
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
-		c, err := count(row, "installs")
-		if err != nil {
-			return err
-		}
-		day, err := rowTime(row, "_time")
-		if err != nil {
-			return err
-		}
-		if day.Before(w.RangeStart) {
-			g.NewPrev += c
-			continue
-		}
-		g.New += c
-		// A first event at Now itself, when Now is midnight, is in the range's last day.
-		g.Daily[min(int(day.Sub(w.RangeStart)/(24*time.Hour)), n-1)].New += c
-	}
-	return nil
+		return nil
+	})
 }
 
 // daily: per day of the range, installs active that day by the version of their latest event
 // that day (their sum is the day's active installs). The range's last day runs to Now
-// inclusive, so it is asked apart from the whole days before it.
+// inclusive, so it is asked apart from the whole days before it, at the same time.
 func (r *vlRun) daily() error {
 	w := r.w
 	last := w.Days[len(w.Days)-1]
-	add := func(rows []logsql.Row, day func(logsql.Row) (int, error)) error {
-		for _, row := range rows {
-			g := r.product(row)
-			if g == nil {
-				continue
-			}
+	add := func(day func(logsql.Row) (int, error)) func(logsql.Row, *Aggregates) error {
+		return func(row logsql.Row, g *Aggregates) error {
 			c, err := count(row, "installs")
 			if err != nil {
 				return err
@@ -290,166 +423,25 @@ func (r *vlRun) daily() error {
 			}
 			g.Daily[d].Active += c
 			g.Daily[d].Versions[valueOr(row["version"])] += c
+			return nil
 		}
-		return nil
 	}
-	if last.After(w.RangeStart) {
-		rows, err := r.run(r.base + " " + span(w.RangeStart, last, false) + `
+	lastDay := func() error {
+		return r.each(r.base+" "+span(last, w.Now, true)+`
+| stats by (service.name, app.installation.id) field_max(_time, service.version) as version
+| stats by (service.name, version) count() as installs`, add(func(logsql.Row) (int, error) { return len(w.Days) - 1, nil }))
+	}
+	if !last.After(w.RangeStart) {
+		return lastDay()
+	}
+	return r.parallel(lastDay, func() error {
+		return r.each(r.base+" "+span(w.RangeStart, last, false)+`
 | stats by (service.name, app.installation.id, _time:1d) field_max(_time, service.version) as version
-| stats by (service.name, _time, version) count() as installs`)
-		if err != nil {
-			return err
-		}
-		err = add(rows, func(row logsql.Row) (int, error) {
+| stats by (service.name, _time, version) count() as installs`, add(func(row logsql.Row) (int, error) {
 			t, err := rowTime(row, "_time")
 			return int(t.Sub(w.RangeStart) / (24 * time.Hour)), err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	rows, err := r.run(r.base + " " + span(last, w.Now, true) + `
-| stats by (service.name, app.installation.id) field_max(_time, service.version) as version
-| stats by (service.name, version) count() as installs`)
-	if err != nil {
-		return err
-	}
-	return add(rows, func(logsql.Row) (int, error) { return len(w.Days) - 1, nil })
-}
-
-// retention: per cohort week, the installs first seen that week (since History) and, for each
-// of the 8 weeks after it that are over by Now, how many of them had an event in that week.
-// Each install carries one flag per week over (a count of its events that week); only counts
-// per cohort come back. A week that ends at Now itself (Now a Monday midnight) includes Now, as
-// Files' last day does.
-func (r *vlRun) retention() error {
-	w := r.w
-	_, cohorts := newAggregates(w)
-	if len(cohorts) == 0 {
-		return nil
-	}
-	c0 := cohorts[0]
-	week := func(j int) time.Time { return c0.AddDate(0, 0, 7*j) }
-	var flags, counts []string
-	maxWeek := 0 // weeks 1…maxWeek after c0 are asked
-	for i := range cohorts {
-		for k := range 8 {
-			if j := i + k + 1; !week(j+1).After(w.Now) && j > maxWeek {
-				maxWeek = j
-			}
-		}
-	}
-	for j := 1; j <= maxWeek; j++ {
-		flags = append(flags, fmt.Sprintf("count() if (%s) as w%d", span(week(j), week(j+1), week(j+1).Equal(w.Now)), j))
-		counts = append(counts, fmt.Sprintf("count() if (w%d:>0) as a%d", j, j))
-	}
-	stats1 := "min(_time) as _time"
-	if len(flags) > 0 {
-		stats1 += ",\n    " + strings.Join(flags, ",\n    ")
-	}
-	stats2 := "count() as installs"
-	if len(counts) > 0 {
-		stats2 += ",\n    " + strings.Join(counts, ",\n    ")
-	}
-	rows, err := r.run(r.base + " " + span(w.History, w.Now, true) + `
-| stats by (service.name, app.installation.id) ` + stats1 + `
-| filter ` + span(c0, week(len(cohorts)), false) + `
-| stats by (service.name, _time:1w offset 3d) ` + stats2) // offset 3d: weeks start on Monday
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
-		t, err := rowTime(row, "_time")
-		if err != nil {
-			return err
-		}
-		i := int(t.Sub(c0) / (7 * 24 * time.Hour))
-		if i < 0 || i >= len(cohorts) || !cohorts[i].Equal(t) {
-			return fmt.Errorf("victorialogs: cohort week %s is not a Monday of the report", row["_time"])
-		}
-		c := &g.Retention[i]
-		if c.Installs, err = count(row, "installs"); err != nil {
-			return err
-		}
-		for k := range 8 {
-			if c.Active[k] < 0 {
-				continue
-			}
-			if c.Active[k], err = count(row, fmt.Sprintf("a%d", i+k+1)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// funnel: the ordered funnel of installs first seen in the range. Without Query.Funnel, each
-// product's steps are its milestones by installs reaching them (asked first), and each
-// product's funnel is one query.
-func (r *vlRun) funnel() error {
-	if len(r.q.Funnel) > 0 {
-		return r.funnelOf("", r.q.Funnel)
-	}
-	w := r.w
-	// The milestones reached in the range, then how many installs first seen in the range
-	// reached each.
-	rows, err := r.run(r.base + " " + span(w.RangeStart, w.Now, true) + ` event_name:="waymark.milestone"
-| stats by (milestone.name) count() as events`)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, row := range rows {
-		if m := row["milestone.name"]; m != "" {
-			names = append(names, m)
-		}
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	sort.Strings(names)
-	var flags, counts []string
-	for i, m := range names {
-		flags = append(flags, fmt.Sprintf(`count() if (event_name:="waymark.milestone" milestone.name:=%s) as m%d`, strconv.Quote(m), i))
-		counts = append(counts, fmt.Sprintf("count() if (m%d:>0) as r%d", i, i))
-	}
-	rows, err = r.run(r.base + " " + span(w.History, w.Now, true) + `
-| stats by (service.name, app.installation.id) min(_time) as _time,
-    ` + strings.Join(flags, ",\n    ") + `
-| filter ` + span(w.RangeStart, w.Now, true) + `
-| stats by (service.name)
-    ` + strings.Join(counts, ",\n    "))
-	if err != nil {
-		return err
-	}
-	steps := map[string][]string{}
-	for _, row := range rows {
-		if r.product(row) == nil {
-			continue
-		}
-		reached := map[string]int{}
-		for i, m := range names {
-			if reached[m], err = count(row, fmt.Sprintf("r%d", i)); err != nil {
-				return err
-			}
-		}
-		steps[row["service.name"]] = stepsByReach(reached)
-	}
-	products := make([]string, 0, len(steps))
-	for p := range steps {
-		products = append(products, p)
-	}
-	sort.Strings(products)
-	for _, p := range products {
-		if err := r.funnelOf(p, steps[p]); err != nil {
-			return err
-		}
-	}
-	return nil
+		}))
+	})
 }
 
 // funnelOf asks the ordered funnel with the given steps, for one product or (product "") for
@@ -468,7 +460,7 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 	}
 	var firsts, gaps, stats []string
 	for i, m := range steps {
-		firsts = append(firsts, fmt.Sprintf(`min(_time) if (event_name:="waymark.milestone" milestone.name:=%s) as t%d`, strconv.Quote(m), i))
+		firsts = append(firsts, fmt.Sprintf(`min(_time) if (%s) as t%d`, milestoneIs(m), i))
 		if i == 0 {
 			stats = append(stats, "count() if (t0:*) as n0")
 			continue
@@ -493,25 +485,19 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 	if err != nil {
 		return err
 	}
-	fill := func(g *Aggregates) {
-		g.Funnel = emptyFunnel(steps)
-	}
-	if product != "" {
-		if g := r.aggs[product]; g != nil {
-			fill(g)
-		}
-	} else {
-		for _, g := range r.aggs {
-			fill(g)
+	r.mu.Lock()
+	for name, g := range r.aggs {
+		if product == "" || name == product {
+			g.Funnel = emptyFunnel(steps)
 		}
 	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil || (product != "" && row["service.name"] != product) {
-			continue
+	r.mu.Unlock()
+	return r.apply(rows, func(row logsql.Row, g *Aggregates) error {
+		if product != "" && row["service.name"] != product {
+			return nil
 		}
 		if len(g.Funnel) != len(steps) {
-			fill(g)
+			g.Funnel = emptyFunnel(steps)
 		}
 		for i := range steps {
 			if g.Funnel[i].Installs, err = count(row, fmt.Sprintf("n%d", i)); err != nil {
@@ -526,8 +512,8 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 				g.Funnel[i].Median = time.Duration(f)
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // servers: the sessions whose last heartbeat since Now minus two capped intervals is at most
@@ -537,7 +523,7 @@ func (r *vlRun) funnelOf(product string, steps []string) error {
 // exact time filter on the session's last heartbeat (no float arithmetic on times).
 func (r *vlRun) servers() error {
 	w := r.w
-	perSession := r.base + ` event_name:="waymark.heartbeat" ` + span(w.Live, w.Now, true) + `
+	perSession := r.base + ` event_name:=` + strconv.Quote(schema.EventHeartbeat) + ` ` + span(w.Live, w.Now, true) + `
 | stats by (service.name, session.id, app.installation.id) max(_time) as _time,
     field_max(_time, service.version) as version, field_max(_time, session.uptime_s) as uptime,
     field_max(_time, heartbeat.interval_s) if (heartbeat.interval_s:>0) as interval`
@@ -561,17 +547,9 @@ func (r *vlRun) servers() error {
 	if len(live) == 0 {
 		return nil
 	}
-	rows, err = r.run(perSession + `
-| filter ` + strings.Join(live, " or ") + `
-| stats by (service.name, version) count() as live, quantile(0.5, uptime) as uptime`)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		g := r.product(row)
-		if g == nil {
-			continue
-		}
+	return r.each(perSession+`
+| filter `+strings.Join(live, " or ")+`
+| stats by (service.name, version) count() as live, quantile(0.5, uptime) as uptime`, func(row logsql.Row, g *Aggregates) error {
 		n, err := count(row, "live")
 		if err != nil {
 			return err
@@ -582,62 +560,49 @@ func (r *vlRun) servers() error {
 		}
 		g.ServersLive += n
 		g.Servers = append(g.Servers, ServerAgg{Version: valueOr(row["version"]), Live: n, MedianUptime: up})
-	}
-	for _, g := range r.aggs {
-		sortServers(g.Servers)
-	}
-	return nil
+		return nil
+	})
 }
 
 // errors: the error reports of the range by exception type and message: reports (distinct
-// event.id), installs, and installs by the version of their latest report of that group.
+// event.id), installs, and installs by the version of their latest report of that group, in
+// one query: per install and group, its latest version and its distinct reports, then per
+// group and version, the installs and the sum of their reports (an event.id belongs to one
+// install, so the sums are the group's distinct reports).
 func (r *vlRun) errors() error {
 	w := r.w
-	filter := r.base + ` event_name:="waymark.error_report" ` + span(w.RangeStart, w.Now, true)
-	rows, err := r.run(filter + `
-| stats by (service.name, exception.type, exception.message)
-    count_uniq(event.id) as reports, count_uniq(app.installation.id) as installs`)
-	if err != nil {
-		return err
-	}
 	type key struct{ product, typ, msg string }
 	groups := map[key]*ErrorAgg{}
-	for _, row := range rows {
-		if r.product(row) == nil {
-			continue
-		}
-		e := &ErrorAgg{Type: row["exception.type"], Message: row["exception.message"], Versions: map[string]int{}}
-		if e.Reports, err = count(row, "reports"); err != nil {
-			return err
-		}
-		if e.Installs, err = count(row, "installs"); err != nil {
-			return err
-		}
-		groups[key{row["service.name"], e.Type, e.Message}] = e
-	}
-	rows, err = r.run(filter + `
-| stats by (service.name, exception.type, exception.message, app.installation.id) field_max(_time, service.version) as version
-| stats by (service.name, exception.type, exception.message, version) count() as installs`)
+	var order []key
+	err := r.each(r.base+` event_name:=`+strconv.Quote(schema.EventErrorReport)+` `+span(w.RangeStart, w.Now, true)+`
+| stats by (service.name, exception.type, exception.message, app.installation.id)
+    field_max(_time, service.version) as version, count_uniq(event.id) as reports
+| stats by (service.name, exception.type, exception.message, version) count() as installs, sum(reports) as reports`,
+		func(row logsql.Row, g *Aggregates) error {
+			c, err := counts(row, "installs", "reports")
+			if err != nil {
+				return err
+			}
+			k := key{row["service.name"], row["exception.type"], row["exception.message"]}
+			e := groups[k]
+			if e == nil {
+				e = &ErrorAgg{Type: k.typ, Message: k.msg, Versions: map[string]int{}}
+				groups[k] = e
+				order = append(order, k)
+			}
+			e.Installs += c[0]
+			e.Reports += c[1]
+			e.Versions[valueOr(row["version"])] += c[0]
+			return nil
+		})
 	if err != nil {
 		return err
 	}
-	for _, row := range rows {
-		e := groups[key{row["service.name"], row["exception.type"], row["exception.message"]}]
-		if e == nil {
-			continue
-		}
-		n, err := count(row, "installs")
-		if err != nil {
-			return err
-		}
-		e.Versions[valueOr(row["version"])] += n
-	}
-	for k, e := range groups {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range order {
 		g := r.aggs[k.product]
-		g.Errors = append(g.Errors, *e)
-	}
-	for _, g := range r.aggs {
-		sortErrors(g.Errors)
+		g.Errors = append(g.Errors, *groups[k])
 	}
 	return nil
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/waymarkhq/waymark/internal/statedir"
 )
 
-// Review: a long-lived process (Server mode) whose state dir is removed
+// A long-lived process (Server mode) whose state dir is removed
 // after its first write records again: the next Record makes the dir anew
 // (Create's memo must not skip that).
-func TestReviewRecordAfterStateDirRemoved(t *testing.T) {
+func TestRecordAfterStateDirRemoved(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "acme", "telemetry")
 	s := New(statedir.New(p).WithoutSync(), nil)
 	if _, err := s.Record("first_run", nil); err != nil {

@@ -21,9 +21,9 @@ func openFDs(t *testing.T) int {
 	return len(des)
 }
 
-// Review: every error path of the bare-descriptor code closes what it
+// Every error path of the bare-descriptor code closes what it
 // opened, and a failed atomic write leaves no temporary file.
-func TestReviewNoFDLeakOnHostileEntries(t *testing.T) {
+func TestNoFDLeakOnHostileEntries(t *testing.T) {
 	state := t.TempDir()
 	d := New(state)
 	if err := d.Create(); err != nil {
@@ -81,8 +81,8 @@ func TestReviewNoFDLeakOnHostileEntries(t *testing.T) {
 	}
 }
 
-// Review: errors keep the shapes callers test with errors.Is.
-func TestReviewErrorShapes(t *testing.T) {
+// Errors keep the shapes callers test with errors.Is.
+func TestErrorShapes(t *testing.T) {
 	state := t.TempDir()
 	d := New(state)
 	_, err := d.ReadFile(DeviceID, 16)
@@ -112,8 +112,8 @@ func TestReviewErrorShapes(t *testing.T) {
 	}
 }
 
-// Review: the mode of what WriteFile makes is 0600 whatever the umask.
-func TestReviewUmask(t *testing.T) {
+// The mode of what WriteFile makes is 0600 whatever the umask.
+func TestWriteFileModeIgnoresUmask(t *testing.T) {
 	for _, mask := range []int{0, 0o077, 0o777} {
 		d := New(filepath.Join(t.TempDir(), "s"))
 		old := syscall.Umask(mask)

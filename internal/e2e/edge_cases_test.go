@@ -8,15 +8,16 @@ import (
 	"time"
 )
 
-// Adversarial review findings, black box through acme. Each test fails on
-// the code as reviewed and passes once the finding is fixed.
+// Edge cases of the uploader and of opting out, black box through acme: an
+// overlong endpoint, disable during an upload, a machine policy against the
+// user's opt-out.
 
 // An endpoint override longer than the uploader ticket's read bound (8 KiB)
-// is accepted by Start, so the host writes a ticket its own child refuses:
-// the child then runs acme's main (with no arguments), which starts another
-// uploader, and so on for ever. One `acme hello` must start at most one
-// uploader, and no acme process may be left 15 s later.
-func TestAdvLongEndpointNeverRunsMainInUploader(t *testing.T) {
+// must not make the host write a ticket its own child refuses (the child
+// would then run acme's main, which starts another uploader, and so on for
+// ever). One `acme hello` starts at most one uploader, and no acme process
+// is left 15 s later.
+func TestLongEndpointNeverRunsMainInUploader(t *testing.T) {
 	col := newCollector(t)
 	bin := privateAcme(t, "acme-longep")
 	in := newInstall(t, col.URL+"/"+strings.Repeat("a", 9000))
@@ -43,11 +44,11 @@ func TestAdvLongEndpointNeverRunsMainInUploader(t *testing.T) {
 	}
 }
 
-// `telemetry disable` says it deleted the record of sent events, but when
-// an uploader is mid-send for more than the 2 s that disable waits for the
-// upload lock, the uploader writes sent.jsonl (with the old installation id)
-// and upload.json again right after disable returned.
-func TestAdvDisableForgetsWhileUploaderMidSend(t *testing.T) {
+// `telemetry disable` says it deleted the record of sent events, and it
+// stays deleted when an uploader is mid-send for longer than the 2 s that
+// disable waits for the upload lock: the uploader does not write sent.jsonl
+// (with the old installation id) or upload.json after disable returned.
+func TestDisableForgetsWhileUploaderMidSend(t *testing.T) {
 	col := newCollector(t)
 	col.Delay = 3500 * time.Millisecond
 	in := newInstall(t, col.URL)
@@ -67,11 +68,11 @@ func TestAdvDisableForgetsWhileUploaderMidSend(t *testing.T) {
 	}
 }
 
-// A machine policy of `local` outranks DO_NOT_TRACK=1 and ACME_TELEMETRY=off:
-// the user opted out of everything, yet acme creates an installation id and
-// writes the run's events to local.jsonl. An administrator's policy should
-// only ever lower what the user chose.
-func TestAdvPolicyLocalDoesNotOverrideUserOptOut(t *testing.T) {
+// A machine policy of `local` does not outrank DO_NOT_TRACK=1 and
+// ACME_TELEMETRY=off: the user opted out of everything, so acme creates no
+// installation id and writes no local.jsonl. An administrator's policy only
+// ever lowers what the user chose.
+func TestPolicyLocalDoesNotOverrideUserOptOut(t *testing.T) {
 	col := newCollector(t)
 	in := newInstall(t, col.URL)
 	r := inOwnEtc(t, in, "acme/telemetry-policy", "local", []string{"DO_NOT_TRACK=1", "ACME_TELEMETRY=off"}, "hello")

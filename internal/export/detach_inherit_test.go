@@ -14,8 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Review: what the detached child inherits, read from /proc while it runs.
-func TestReviewDetachedChildInherits(t *testing.T) {
+// The detached child inherits only what it should, read from /proc while it
+// runs.
+func TestDetachedChildInherits(t *testing.T) {
 	t.Setenv("PWD", "/somewhere/else")
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
@@ -56,9 +57,9 @@ func TestReviewDetachedChildInherits(t *testing.T) {
 	}
 }
 
-// Review: a missing or non-executable program fails cleanly, without a
+// A missing or non-executable program fails cleanly, without a
 // descriptor left open.
-func TestReviewDetachFailureLeaksNothing(t *testing.T) {
+func TestDetachFailureLeaksNothing(t *testing.T) {
 	dir := t.TempDir()
 	notExec := filepath.Join(dir, "prog")
 	os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o600)

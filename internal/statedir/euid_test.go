@@ -9,14 +9,14 @@ import (
 	"testing"
 )
 
-// Review: a host that starts as root and then drops to a service user (a
+// A host that starts as root and then drops to a service user (a
 // server) must compare owners with its new identity, or it refuses the very
 // files it writes afterwards; so the effective uid is not cached.
-func TestReviewEuidFollowsPrivilegeDrop(t *testing.T) {
+func TestEuidFollowsPrivilegeDrop(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (CI runs the tests as root)")
 	}
-	dir, err := os.MkdirTemp("", "review-euid-")
+	dir, err := os.MkdirTemp("", "euid-")
 	if err != nil {
 		t.Fatal(err)
 	}

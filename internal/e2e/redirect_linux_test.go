@@ -10,18 +10,16 @@ import (
 	"time"
 )
 
-// Adversarial review: another user redirects root's state dir. Root runs
-// acme with a HOME that belongs to alice (sudo -E, su without "-", a
-// service started from a user's shell). Alice has made
-// ~/.config/acme/telemetry a symlink to a directory of root that is not
-// writable by group or others (here a stand-in for /etc/sudoers.d, mode
-// 0750). Check follows the link, sees root's safe directory, and root's run
-// writes device_id, ticket-usage, lock, milestones.json, spool/... into it:
-// in /etc/sudoers.d, device_id and ticket-usage are sudoers syntax errors
-// and sudo stops working for everyone. A state dir reached through a link
-// that another user planted (or whose parent another user can write) must
-// not be used.
-func TestAdvOtherUserCannotRedirectRootsStateDir(t *testing.T) {
+// Another user cannot redirect root's state dir. Root runs acme with a
+// HOME that belongs to alice (sudo -E, su without "-", a service started
+// from a user's shell). Alice has made ~/.config/acme/telemetry a symlink to
+// a directory of root that is not writable by group or others (here a
+// stand-in for /etc/sudoers.d, mode 0750). Were the link followed, root's
+// run would write device_id, ticket-usage, lock, milestones.json, spool/...
+// into it, and in /etc/sudoers.d those are sudoers syntax errors that stop
+// sudo for everyone. A state dir reached through a link that another user
+// planted (or whose parent another user can write) is not used.
+func TestOtherUserCannotRedirectRootsStateDir(t *testing.T) {
 	requireRoot(t)
 	col := newCollector(t)
 	base := tempDir(t)

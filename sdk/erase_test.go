@@ -1,0 +1,132 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waymarkhq/waymark/internal/export"
+	"github.com/waymarkhq/waymark/internal/statedir"
+)
+
+// deliveredInstall makes an install in dir whose events reached the endpoint at url, and
+// returns its installation id.
+func deliveredInstall(t *testing.T, dir, url string, h host) string {
+	t.Helper()
+	cfg := goodConfig(dir)
+	c, _ := start(cfg, h)
+	c.Milestone("first_run")
+	c.Shutdown(context.Background())
+	sender, err := export.NewSender(url, false, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := statedir.New(dir)
+	up := &export.Uploader{StateDir: d, Spool: export.OpenSpool(d, export.SpoolOptions{}), Sender: sender}
+	if res, err := up.Run(context.Background()); err != nil || res.Delivered == 0 {
+		t.Fatalf("upload = %+v, %v", res, err)
+	}
+	return c.installID
+}
+
+// disable --erase on an install whose id reached the collector sends one waymark.erasure
+// request with event.id only, then forgets the machine; offline, only the request stays
+// (status shows it) until it is delivered.
+func TestDisableEraseSendsOneRequestOrKeepsItPending(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+
+	dir := t.TempDir()
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	id := deliveredInstall(t, dir, srv.URL, h)
+	before := len(ep.ids)
+	var out bytes.Buffer
+	if code := command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out); code != 0 {
+		t.Fatalf("disable --erase exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "installation "+id) || !strings.Contains(out.String(), "was delivered") {
+		t.Errorf("disable --erase output:\n%s", out.String())
+	}
+	erasures := 0
+	for _, name := range ep.ids {
+		if name == "waymark.erasure" {
+			erasures++
+		}
+	}
+	if erasures != 1 || len(ep.ids) != before+1 {
+		t.Errorf("the endpoint got %d erasure requests and %d new events; want exactly one request", erasures, len(ep.ids)-before)
+	}
+	st := statusOf(t, goodConfig(dir), h)
+	if st.DeviceID != nil || st.Erasure != nil || st.Mode != "off" {
+		t.Errorf("after a delivered erasure: id %v, erasure %+v, mode %s; want forgotten and off", st.DeviceID, st.Erasure, st.Mode)
+	}
+
+	// Offline: the request alone stays, and is delivered later.
+	dir2 := t.TempDir()
+	id2 := deliveredInstall(t, dir2, srv.URL, h)
+	hOff, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": "http://127.0.0.1:9"})
+	out.Reset()
+	command(goodConfig(dir2), hOff, []string{"disable", "--erase"}, &out, &out)
+	if !strings.Contains(out.String(), "stays pending") {
+		t.Errorf("offline disable --erase output:\n%s", out.String())
+	}
+	st = statusOf(t, goodConfig(dir2), hOff)
+	if st.Erasure == nil || st.Erasure.InstallationID != id2 || st.DeviceID != nil || st.Pending != 0 {
+		t.Fatalf("offline: erasure %+v, id %v, pending %d; want the request alone", st.Erasure, st.DeviceID, st.Pending)
+	}
+	var text bytes.Buffer
+	command(goodConfig(dir2), hOff, []string{"status"}, &text, &text)
+	if !strings.Contains(text.String(), "erasure:") || !strings.Contains(text.String(), id2) {
+		t.Errorf("status text does not show the pending request:\n%s", text.String())
+	}
+	c := &Client{cfg: goodConfig(dir2).withDefaults(), h: h}
+	c.resolve(nil)
+	if ok, err := c.sendPendingErasure(context.Background(), 5*time.Second); !ok || err != nil {
+		t.Fatalf("sending the pending request: %v, %v", ok, err)
+	}
+	if st := statusOf(t, goodConfig(dir2), h); st.Erasure != nil {
+		t.Errorf("delivered request still pending: %+v", st.Erasure)
+	}
+}
+
+// An install whose id never reached the collector has nothing to erase: no request.
+func TestDisableEraseWithoutDeliverySendsNothing(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	dir := t.TempDir()
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	c, _ := start(goodConfig(dir), h)
+	c.Milestone("first_run")
+	c.Shutdown(context.Background())
+	var out bytes.Buffer
+	command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out)
+	if !strings.Contains(out.String(), "never reached") || len(ep.ids) != 0 {
+		t.Errorf("output %q, endpoint got %v; want no request", out.String(), ep.ids)
+	}
+	if code := command(goodConfig(dir), h, []string{"enable", "--erase"}, &out, &out); code != 2 {
+		t.Errorf("enable --erase exit %d, want 2 (usage)", code)
+	}
+}
+
+// A damaged, hostile or foreign erasure file is no request, and reading it never panics.
+func FuzzReadErasure(f *testing.F) {
+	f.Add([]byte(`{"installation_id":"3d9b425b-2e29-4e97-9457-b761816710c4","event_id":"0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40","requested_at":"2026-12-07T00:00:00Z"}`))
+	f.Add([]byte(`{"installation_id":"x","event_id":"y"}`))
+	f.Add([]byte("\x00\xff{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		d := statedir.New(dir)
+		if err := d.WriteFile(statedir.Erasure, data); err != nil {
+			t.Fatal(err)
+		}
+		r, ok := readErasure(d)
+		if ok && (len(r.InstallationID) != 36 || len(r.EventID) != 36) {
+			t.Fatalf("accepted a request with ids %q, %q", r.InstallationID, r.EventID)
+		}
+	})
+}
