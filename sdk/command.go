@@ -19,6 +19,7 @@ import (
 	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/store"
 	"github.com/waymarkhq/waymark/internal/telemetrytext"
+	"github.com/waymarkhq/waymark/milestones"
 )
 
 // Command runs the `telemetry` subcommand for a CLI: pass the arguments after
@@ -68,11 +69,11 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	c := &Client{cfg: cfg, h: h}
 	c.resolve(c.probe)
 	if (sub == "enable" || sub == "local") && c.decision.Policy() {
-		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, c.decision.Reason)
+		fmt.Fprintf(stderr, "%s telemetry %s: not allowed: %s.\n", cfg.Product, sub, oneLine(c.decision.Reason))
 		return 1
 	}
 	if sub != "status" && sub != "show" && !flags.all && !c.usable() {
-		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, c.decision.Reason)
+		fmt.Fprintf(stderr, "%s telemetry %s: the state directory cannot be used: %s\n", cfg.Product, sub, oneLine(c.dirProblem()))
 		return 1
 	}
 	switch sub {
@@ -94,6 +95,25 @@ func command(cfg Config, h host, args []string, stdout, stderr io.Writer) int {
 	}
 	commandUsage(stderr, cfg.Product)
 	return 2
+}
+
+// oneLine makes text the command did not write (a path from the
+// environment, a saved file's error) one printable line: the writers the
+// command prints through keep newlines, so a newline in such a value could
+// otherwise print a line of its own.
+func oneLine(s string) string { return safetext.Line(s, 4096) }
+
+// dirProblem says why the state dir cannot be used. The decision's reason
+// may name a rule that outranks the state dir (the environment, CI), which
+// is not why the command cannot save anything.
+func (c *Client) dirProblem() string {
+	if c.dirUnsafe != nil {
+		return c.dirUnsafe.Error()
+	}
+	if _, err := milestones.Dir(c.cfg.Product, c.cfg.StateDir, c.h.lookup, c.h.userConfigDir); err != nil {
+		return err.Error()
+	}
+	return c.decision.Reason
 }
 
 // How parseCommandArgs found the arguments.
@@ -153,7 +173,7 @@ var modeOf = map[string]string{"enable": "on", "disable": "off", "local": "local
 func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 	product := c.cfg.Product
 	if err := store.New(c.dir, c.h.now).SetMode(modeOf[sub]); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	switch sub {
@@ -161,12 +181,12 @@ func (c *Client) cmdSetMode(sub string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s telemetry is enabled: anonymous usage data will be sent.\n", product)
 	case "disable":
 		if err := c.forget(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry disable: could not forget everything: %v\n", product, err)
+			fmt.Fprintf(stderr, "%s telemetry disable: could not forget everything: %s\n", product, oneLine(err.Error()))
 		}
 		fmt.Fprintf(stdout, "%s telemetry is disabled: nothing will be sent. This machine's installation id, "+
 			"pending events, record of sent events and milestones were deleted; enabling again later starts a new installation.\n", product)
 	case "local":
-		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, c.dir.PathOf(statedir.LocalLog))
+		fmt.Fprintf(stdout, "%s telemetry is local: events are recorded in %s and never sent.\n", product, oneLine(c.dir.PathOf(statedir.LocalLog)))
 	}
 	c.noteIfOverridden(stdout)
 	return 0
@@ -182,18 +202,18 @@ func (c *Client) cmdSetSharedMode(sub string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if err := c.sharedDirUnsafe(); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s --all: the folder for all Waymark tools cannot be trusted: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	if err := store.New(d, c.h.now).SetMode(modeOf[sub]); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry %s --all: %v\n", product, sub, err)
+		fmt.Fprintf(stderr, "%s telemetry %s --all: %s\n", product, sub, oneLine(err.Error()))
 		return 1
 	}
 	fmt.Fprintf(stdout, "Telemetry is %s for every Waymark-instrumented tool of this user (saved in %s), "+
-		"unless a tool's own choice says otherwise.\n", modeOf[sub], d.Path())
+		"unless a tool's own choice says otherwise.\n", modeOf[sub], oneLine(d.Path()))
 	if sub == "disable" && c.usable() {
 		if err := c.forget(); err != nil {
-			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %v\n", product, err)
+			fmt.Fprintf(stderr, "%s telemetry disable --all: could not forget everything: %s\n", product, oneLine(err.Error()))
 		}
 	}
 	c.noteIfOverridden(stdout)
@@ -206,7 +226,7 @@ func (c *Client) noteIfOverridden(stdout io.Writer) {
 	after := &Client{cfg: c.cfg, h: c.h}
 	after.resolve(after.probe)
 	if !after.decision.Saved() {
-		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", c.cfg.Product, after.decision.Mode, after.decision.Reason)
+		fmt.Fprintf(stdout, "Note: %s telemetry is %s for now because %s.\n", c.cfg.Product, after.decision.Mode, oneLine(after.decision.Reason))
 	}
 }
 
@@ -246,13 +266,33 @@ func (c *Client) forget() error {
 // cmdReset gives the install a new id and forgets what was pending.
 func (c *Client) cmdReset(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
+	if c.decision.Mode == gate.Off {
+		// Off keeps no installation id: a new one would be an identifier
+		// written where the user said no. Forgetting the old one is the
+		// reset; the first run with telemetry on makes the new id.
+		var errs []error
+		if l, err := c.dir.Lock(statedir.StateLock, 2*time.Second); err == nil {
+			defer l.Unlock()
+		}
+		errs = append(errs, export.OpenSpool(c.dir, export.SpoolOptions{}).Clear())
+		for _, n := range []statedir.Name{statedir.DeviceID, statedir.Milestones} {
+			errs = append(errs, c.dir.Remove(n))
+		}
+		if err := errors.Join(errs...); err != nil {
+			fmt.Fprintf(stderr, "%s telemetry reset: %s\n", product, oneLine(err.Error()))
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s telemetry is off, so it keeps no installation id; the first run with telemetry on "+
+			"starts a new one and milestones start again.\n", product)
+		return 0
+	}
 	id, err := store.New(c.dir, c.h.now).ResetDeviceID()
 	if err != nil {
-		fmt.Fprintf(stderr, "%s telemetry reset: %v\n", product, err)
+		fmt.Fprintf(stderr, "%s telemetry reset: %s\n", product, oneLine(err.Error()))
 		return 1
 	}
 	if err := export.OpenSpool(c.dir, export.SpoolOptions{}).Clear(); err != nil {
-		fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %v\n", product, err)
+		fmt.Fprintf(stderr, "%s telemetry reset: could not delete pending events: %s\n", product, oneLine(err.Error()))
 	}
 	fmt.Fprintf(stdout, "%s telemetry: new installation id %s; milestones start again.\n", product, id)
 	return 0
@@ -444,10 +484,10 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 		if p == nil {
 			return "(none)"
 		}
-		return *p
+		return oneLine(*p)
 	}
 	fmt.Fprintf(w, "%s telemetry: %s\n", st.Product, st.Mode)
-	fmt.Fprintf(w, "  why:             %s\n", st.Reason)
+	fmt.Fprintf(w, "  why:             %s\n", oneLine(st.Reason))
 	fmt.Fprintf(w, "  installation id: %s\n", val(st.DeviceID))
 	if st.Agent != nil {
 		fmt.Fprintf(w, "  agent:           %s (an AI coding agent runs this; it is never asked anything)\n", *st.Agent)
@@ -478,7 +518,7 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 	}
 	fmt.Fprintf(w, "  milestones:      %s\n", ms)
 	if st.LocalEvents != nil {
-		fmt.Fprintf(w, "  local events:    %s\n", *st.LocalEvents)
+		fmt.Fprintf(w, "  local events:    %s\n", oneLine(*st.LocalEvents))
 	}
 	d := st.Delivery
 	if d != nil {
@@ -497,13 +537,19 @@ func writeStatus(w io.Writer, st Status, now time.Time, server bool) {
 			if d.Failures > 1 {
 				text += fmt.Sprintf(" (%d times in a row)", d.Failures)
 			}
-			next, _ := parseTime(d.NextAttempt)
-			text += "; " + telemetrytext.Retry(next, now, server)
+			if st.Mode == gate.On.String() {
+				next, _ := parseTime(d.NextAttempt)
+				text += "; " + telemetrytext.Retry(next, now, server)
+			} else {
+				// Off or local, nothing tries again: saying that the next
+				// run will would be untrue.
+				text += "; nothing is sent while telemetry is " + st.Mode
+			}
 		}
-		fmt.Fprintf(w, "  last error:      %s\n", text)
+		fmt.Fprintf(w, "  last error:      %s\n", oneLine(text))
 	}
 	for _, warn := range st.Warnings {
-		fmt.Fprintf(w, "  warning:         %s\n", warn)
+		fmt.Fprintf(w, "  warning:         %s\n", oneLine(warn))
 	}
 	fmt.Fprintf(w, "\nWhat is sent (anonymous; never names, paths, arguments, IP addresses or environment):\n")
 	fmt.Fprintf(w, "  with every event: %s\n", strings.Join(st.Collected.Resource, ", "))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // A run that decided "on" and then saw the saved choice turn to off (and
@@ -63,4 +64,35 @@ func TestConsentHoldsWhileTheChoiceStands(t *testing.T) {
 	if c.consentHolds() {
 		t.Fatal("consent holds for a run that decided on after the choice became local")
 	}
+}
+
+// A server whose heartbeat is ten minutes apart still notices within about
+// ten seconds that telemetry was disabled, without any heartbeat, write or
+// shutdown asking: its background loop looks on its own.
+func TestServerWithLongHeartbeatNoticesDisableWithinTenSeconds(t *testing.T) {
+	cfg := goodConfig(t.TempDir())
+	cfg.Server = true
+	cfg.Heartbeat = 10 * time.Minute
+	h, _ := testHost(t, map[string]string{})
+	c, _ := start(cfg, h)
+	defer c.Shutdown(context.Background())
+	// Let the first heartbeat and upload, which look too, pass: only the
+	// background look is left to notice.
+	time.Sleep(time.Second)
+	if c.withdrawn() {
+		t.Fatal("withdrawn before anything changed")
+	}
+	begin := time.Now()
+	if code := command(cfg, h, []string{"disable"}, new(syncBuffer), new(syncBuffer)); code != 0 {
+		t.Fatalf("disable: exit %d", code)
+	}
+	// The look comes every 10 s; a loaded machine gets as much again.
+	deadline := time.Now().Add(20 * time.Second)
+	for !c.withdrawn() {
+		if time.Now().After(deadline) {
+			t.Fatal("a server with a 10-minute heartbeat had not noticed telemetry disable after 20 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("noticed %v after disable", time.Since(begin).Round(100*time.Millisecond))
 }

@@ -14,6 +14,6 @@ import (
 func (c *Client) debugOff() {
 	v, _ := c.h.lookup(gate.EnvPrefix(c.cfg.Product) + "_TELEMETRY")
 	if strings.EqualFold(strings.TrimSpace(v), "debug") {
-		fmt.Fprintf(c.h.stderr, "waymark debug: %s telemetry is off (%s): nothing is recorded or sent\n", c.cfg.Product, c.decision.Reason)
+		fmt.Fprintf(c.h.stderr, "waymark debug: %s telemetry is off (%s): nothing is recorded or sent\n", c.cfg.Product, oneLine(c.decision.Reason))
 	}
 }

@@ -113,7 +113,7 @@ func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
 	r, asked, err := c.requestErasure()
 	if err != nil {
-		fmt.Fprintf(stderr, "%s telemetry disable --erase: could not record the erasure request: %v\n", product, err)
+		fmt.Fprintf(stderr, "%s telemetry disable --erase: could not record the erasure request: %s\n", product, oneLine(err.Error()))
 		return 1
 	}
 	if code := c.cmdSetMode("disable", stdout, stderr); code != 0 {
@@ -141,8 +141,8 @@ func (c *Client) retryErasure(stdout io.Writer) int {
 	if delivered, err := c.sendPendingErasure(context.Background(), eraseSendTimeout); delivered {
 		fmt.Fprintf(stdout, "The erasure request was delivered; nothing else will be sent from this machine.\n")
 	} else if err != nil && errors.Is(err, export.ErrRejected) {
-		fmt.Fprintf(stdout, "The collector refused the erasure request (%v); give installation id %s to %s to have its data erased.\n",
-			err, r.InstallationID, c.cfg.Product)
+		fmt.Fprintf(stdout, "The collector refused the erasure request (%s); give installation id %s to %s to have its data erased.\n",
+			oneLine(err.Error()), r.InstallationID, c.cfg.Product)
 	} else {
 		fmt.Fprintf(stdout, "The erasure request could not be delivered now; it stays pending, alone, and a later run of %s "+
 			"sends it (the one thing sent while telemetry is off), then forgets it.\n", c.cfg.Product)

@@ -455,9 +455,9 @@ func (c *Client) initDebug() {
 		c.sessionID, _ = uuidx.NewV4()
 	}
 	c.started = h.now()
-	fmt.Fprintf(h.stderr, "waymark debug: %s telemetry is in debug mode (%s): events are printed, not recorded or sent\n", cfg.Product, c.decision.Reason)
+	fmt.Fprintf(h.stderr, "waymark debug: %s telemetry is in debug mode (%s): events are printed, not recorded or sent\n", cfg.Product, oneLine(c.decision.Reason))
 	for _, w := range c.decision.Warnings {
-		fmt.Fprintf(h.stderr, "waymark debug: %s\n", w)
+		fmt.Fprintf(h.stderr, "waymark debug: %s\n", oneLine(w))
 	}
 	pipe, err := export.NewPipeline(export.Options{
 		Resource:    resourceAttrs(cfg, id, c.sessionID),
@@ -513,7 +513,7 @@ func (c *Client) emit(event string, attrs ...attribute.KeyValue) error {
 // environment values) without this process having to write anything.
 func (c *Client) note(format string, args ...any) {
 	if c.decision.Mode == gate.Debug {
-		fmt.Fprintf(c.h.stderr, "waymark debug: %s\n", fmt.Sprintf(format, args...))
+		fmt.Fprintf(c.h.stderr, "waymark debug: %s\n", oneLine(fmt.Sprintf(format, args...)))
 	}
 }
 

@@ -108,7 +108,7 @@ func writeShow(w io.Writer, product, ledger string, metrics int, now time.Time, 
 			telemetrytext.Count(int64(metrics), "batch", "batches"))
 	}
 	for _, warn := range v.Warnings {
-		fmt.Fprintf(w, "\nwarning: %s\n", warn)
+		fmt.Fprintf(w, "\nwarning: %s\n", oneLine(warn))
 	}
 	if ledger != "" {
 		fmt.Fprintf(w, "\nThe record of sent events is kept on this machine only, in %s, and is never sent.\n", export.Printable(ledger, 500))

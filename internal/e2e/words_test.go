@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,65 @@ func TestStatusWhenOffSaysHowToTurnItBackOn(t *testing.T) {
 		if strings.Contains(text, "To opt out") || !strings.Contains(text, c.want) {
 			t.Errorf("status off with %v: want %q and no \"To opt out\":\n%s", c.env, c.want, text)
 		}
+	}
+}
+
+// TestStatusAndShowExplainADamagedPendingEntry: status counts the spool's
+// entries by name; when some cannot be read (here a truncated copy and
+// random bytes under entry names), show lists fewer events and says how
+// many were passed over, so the two counts are explained, not silently
+// different.
+func TestStatusAndShowExplainADamagedPendingEntry(t *testing.T) {
+	t.Parallel()
+	addr := reservePort(t)
+	in := newInstall(t, "http://"+addr)
+	in.MustRun(nil, "hello")
+	if _, ok := waitStatus(t, in, 20*time.Second, func(st map[string]any) bool { return num(st, "delivery.failures") >= 1 }); !ok {
+		t.Fatal("no refused upload recorded")
+	}
+	spool := filepath.Join(in.StateDir(), "spool")
+	des, err := os.ReadDir(spool)
+	if err != nil || len(des) == 0 {
+		t.Fatalf("spool: %v, %d entries", err, len(des))
+	}
+	var logs string
+	for _, de := range des {
+		// An entry name is <time>-<kind><signal>-<size>-<random>.spool;
+		// signal 1 is the logs.
+		if parts := strings.Split(de.Name(), "-"); len(parts) == 4 && strings.HasSuffix(parts[1], "1") {
+			logs = de.Name()
+		}
+	}
+	if logs == "" {
+		t.Fatalf("no event entry among %v", des)
+	}
+	data, err := os.ReadFile(filepath.Join(spool, logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(logs, "-")
+	for i, body := range [][]byte{data[:len(data)/2], []byte("\x00\xffnot an entry at all")} {
+		name := strings.Join([]string{parts[0], parts[1], parts[2], fmt.Sprintf("00000000deadbee%d.spool", i)}, "-")
+		if err := os.WriteFile(filepath.Join(spool, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := statusJSON(t, in, nil)
+	var show struct {
+		Pending  []json.RawMessage `json:"pending"`
+		Warnings []string          `json:"warnings"`
+	}
+	r := in.MustRun(nil, "telemetry", "show", "--json")
+	if err := json.Unmarshal([]byte(r.Stdout), &show); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, r.Stdout)
+	}
+	if int(num(st, "pending")) != len(show.Pending)+2 {
+		t.Fatalf("status --json pending %v, show --json lists %d: want the 2 damaged entries to be the difference", st["pending"], len(show.Pending))
+	}
+	if !strings.Contains(strings.Join(show.Warnings, "\n"), "2 pending entries cannot be read") {
+		t.Errorf("show --json does not say that 2 pending entries were passed over: %q", show.Warnings)
+	}
+	if text := in.MustRun(nil, "telemetry", "show").Stdout; !strings.Contains(text, "2 pending entries cannot be read") {
+		t.Errorf("show does not say that 2 pending entries were passed over:\n%s", text)
 	}
 }

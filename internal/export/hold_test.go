@@ -55,3 +55,31 @@ func TestUploaderWritesNothingWhenConsentEndsMidRequest(t *testing.T) {
 		t.Fatal("the uploader wrote the outcome of a request after consent ended")
 	}
 }
+
+// Consent withdrawn (telemetry made local, say) while a request the
+// collector then accepted was in flight: nothing is written down, but the
+// delivered entries leave the spool, so a later enable does not send the
+// same events twice. A request that failed keeps its entries.
+func TestUploaderDropsADeliveredBatchWhenConsentEndsMidRequest(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		left   int
+	}{{http.StatusOK, 0}, {http.StatusServiceUnavailable, 1}} {
+		f := newUploadFixture(t, c.status)
+		f.addLogs(t, "a")
+		calls := 0
+		f.up.Hold = func() (func(), bool) {
+			calls++
+			return func() {}, calls == 1
+		}
+		if _, err := f.up.Run(context.Background()); !errors.Is(err, ErrWithdrawn) {
+			t.Fatalf("HTTP %d: Run: %v, want ErrWithdrawn", c.status, err)
+		}
+		if n := f.pending(t); n != c.left {
+			t.Errorf("HTTP %d: %d entries left in the spool, want %d", c.status, n, c.left)
+		}
+		if f.stateDir.Has("upload.json") || f.stateDir.Has("sent.jsonl") {
+			t.Errorf("HTTP %d: the uploader wrote the outcome of a request after consent ended", c.status)
+		}
+	}
+}

@@ -242,7 +242,8 @@ func ReadLedger(d *statedir.Dir) ([]LedgerEvent, error) {
 // spool, oldest first, decoded from the payloads that will be sent. Metric
 // deltas are not listed. It only reads: nothing is created or removed, and
 // an entry that cannot be read or decoded, which will never be sent, is
-// passed over; at most 2*max+16 entries are read.
+// passed over, with an error that says how many were; at most 2*max+16
+// entries are read.
 func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 	if max <= 0 {
 		max = defaultShowMax
@@ -252,7 +253,7 @@ func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 	if err != nil {
 		return out, fmt.Errorf("export: spool: %w", err)
 	}
-	reads := 0
+	reads, damaged := 0, 0
 	for _, r := range refs {
 		if len(out) >= max || reads >= 2*max+16 {
 			break
@@ -263,16 +264,27 @@ func (s *Spool) PendingEvents(max int) ([]LedgerEvent, error) {
 		reads++
 		kind, sig, payload, err := s.read(r)
 		if err != nil || kind != r.kind || sig != r.sig {
+			damaged++
 			continue
 		}
 		evs, err := eventsOf(payload)
 		if err != nil {
+			damaged++
 			continue
 		}
 		out = append(out, evs...)
 	}
 	if len(out) > max {
 		out = out[:max]
+	}
+	if damaged > 0 {
+		// Counted as pending by Stat (from the names), so a reader
+		// comparing the two learns why they differ.
+		what := "1 pending entry cannot be read; it is"
+		if damaged > 1 {
+			what = fmt.Sprintf("%d pending entries cannot be read; they are", damaged)
+		}
+		return out, fmt.Errorf("export: spool: %s not listed and will never be sent (the next upload deletes them)", what)
 	}
 	return out, nil
 }

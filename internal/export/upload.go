@@ -194,6 +194,12 @@ func (r *uploadRun) send(sig Signal, batch []spoolEntry) error {
 	if r.u.Hold != nil {
 		release, ok := r.u.Hold()
 		if !ok {
+			if sendErr == nil {
+				// Delivered before consent was found withdrawn: nothing is
+				// written down, but the entries leave the spool, or a
+				// later enable would send them a second time.
+				r.u.Spool.remove(batch)
+			}
 			return ErrWithdrawn
 		}
 		defer release()

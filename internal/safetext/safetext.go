@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -83,7 +84,12 @@ func JSON(b []byte) []byte {
 	for i < len(b) {
 		r, n := utf8.DecodeRune(b[i:])
 		if b[i] == 0x7f || b[i] >= utf8.RuneSelf && mustEscapeInJSON(r) {
-			out = append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+			// \uXXXX holds 16 bits: a character beyond them (the tag
+			// characters U+E0000–U+E007F among the format characters) is
+			// written as its UTF-16 surrogate pair, as JSON requires.
+			for _, u := range utf16.Encode([]rune{r}) {
+				out = append(out, '\\', 'u', hex[u>>12&0xf], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
+			}
 		} else {
 			out = append(out, b[i:i+n]...)
 		}

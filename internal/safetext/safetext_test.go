@@ -66,6 +66,26 @@ func TestJSONEscapesWhatEncodingJSONLeavesRaw(t *testing.T) {
 	}
 }
 
+// A format character beyond U+FFFF (the tag characters, the musical
+// formatting controls) is escaped as a surrogate pair: four hex digits of
+// its code point would decode to another character, U+E0041 to "A".
+func TestJSONEscapesFormatCharactersBeyondTheBMPAsSurrogatePairs(t *testing.T) {
+	for _, s := range []string{"\U000E0041", "\U000E0001", "x\U0001D173y", "\U000E007F\u202e"} {
+		b, err := json.Marshal([]string{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := JSON(b)
+		var back []string
+		if err := json.Unmarshal(out, &back); err != nil || len(back) != 1 || back[0] != s {
+			t.Errorf("JSON(%q) = %s decodes to %q, want %q (%v)", b, out, back, s, err)
+		}
+	}
+	if got := string(JSON([]byte("[\"\U000E0041\"]"))); got != `["\udb40\udc41"]` {
+		t.Errorf("U+E0041 escaped as %s, want the surrogate pair \\udb40\\udc41", got)
+	}
+}
+
 func TestCSVCellDisarmsFormulas(t *testing.T) {
 	tests := map[string]string{
 		"=1+2": "'=1+2", "+1": "+1", "-12": "-12", "3.5": "3.5", "-1+2": "'-1+2",
@@ -103,6 +123,8 @@ func FuzzJSON(f *testing.F) {
 	for _, s := range hostile {
 		f.Add(s)
 	}
+	f.Add("\U000E0041")
+	f.Add("a\U0001D173")
 	f.Fuzz(func(t *testing.T, s string) {
 		b, _ := json.Marshal([]string{s})
 		out := JSON(b)

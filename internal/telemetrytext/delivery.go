@@ -29,17 +29,13 @@ var machinePrefixes = []string{
 func PlainError(raw string) string {
 	s := strings.TrimSpace(raw)
 	rejected := strings.Contains(s, "batch rejected by the endpoint")
-	for changed := true; changed; {
-		changed = false
-		for _, p := range machinePrefixes {
-			if strings.HasPrefix(s, p) {
-				s, changed = s[len(p):], true
-			}
-		}
-	}
-	host := hostOf(s)
+	s = trimPrefixes(s)
 	where := "the collector"
-	if host != "" {
+	if proxy, ok := proxyOf(s); ok {
+		// The proxy failed, not the collector: naming the collector's
+		// host would send the reader to the wrong machine.
+		where = proxy
+	} else if host := hostOf(s); host != "" {
 		where = host
 	}
 	lower := strings.ToLower(s)
@@ -54,6 +50,9 @@ func PlainError(raw string) string {
 		return where + " did not answer in time"
 	case strings.Contains(lower, "connection reset"), strings.HasSuffix(lower, ": eof"), lower == "eof":
 		return where + " closed the connection before answering"
+	case strings.Contains(lower, "malformed http"), strings.Contains(lower, "server gave http response to https client"):
+		// The answer's own text (which the collector chose) is left out.
+		return where + " answered with something that is not a valid HTTP response"
 	case strings.Contains(lower, "x509:"), strings.Contains(lower, "tls:"), strings.Contains(lower, "certificate"):
 		return "could not make a secure connection to " + where + ": its certificate was not accepted"
 	}
@@ -67,7 +66,60 @@ func PlainError(raw string) string {
 		}
 		return where + " answered " + text + askedToWait(s)
 	}
-	return stripRequest(s)
+	if out := trimPrefixes(stripRequest(s)); out != "" {
+		return out
+	}
+	return "delivery to " + where + " failed"
+}
+
+// trimPrefixes removes the exporter's own lead-ins from s, however often
+// they repeat.
+func trimPrefixes(s string) string {
+	for changed := true; changed; {
+		changed = false
+		for _, p := range machinePrefixes {
+			if strings.HasPrefix(s, p) {
+				s, changed = s[len(p):], true
+			}
+		}
+	}
+	return s
+}
+
+// proxyOf reports whether the error is about the proxy between this
+// machine and the collector (Go's "proxyconnect" and "socks connect"), and
+// names it by the address it dialled or the name it looked up.
+func proxyOf(s string) (string, bool) {
+	i := strings.Index(s, "proxyconnect ")
+	if i < 0 {
+		i = strings.Index(s, "socks connect ")
+	}
+	if i < 0 {
+		return "", false
+	}
+	rest := s[i:]
+	if addr := dialAddr(rest); addr != "" {
+		return "the proxy " + addr, true
+	}
+	if _, r, ok := strings.Cut(rest, "lookup "); ok {
+		if name, _, _ := strings.Cut(r, " "); name != "" && !strings.ContainsAny(name, "\":") {
+			return "the proxy " + name, true
+		}
+	}
+	return "the proxy", true
+}
+
+// dialAddr is the address of the first "dial tcp …:" in s, or "".
+func dialAddr(s string) string {
+	_, rest, ok := strings.Cut(s, "dial tcp ")
+	if !ok {
+		return ""
+	}
+	addr, _, _ := strings.Cut(rest, ": ")
+	if addr == "" || strings.ContainsAny(addr, " \"") {
+		return ""
+	}
+	return addr
 }
 
 // askedToWait says how long the endpoint asked clients to wait, from the
@@ -98,13 +150,7 @@ func hostOf(s string) string {
 			}
 		}
 	}
-	if _, rest, ok := strings.Cut(s, "dial tcp "); ok {
-		addr, _, _ := strings.Cut(rest, ": ")
-		if addr != "" && !strings.ContainsAny(addr, " \"") {
-			return addr
-		}
-	}
-	return ""
+	return dialAddr(s)
 }
 
 // httpCode finds "HTTP nnn" in s.

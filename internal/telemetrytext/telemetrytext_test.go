@@ -6,6 +6,38 @@ import (
 	"time"
 )
 
+// A proxy that refused or could not be found is named as the proxy: the
+// collector's host, which the request line also holds, was never reached.
+func TestPlainErrorNamesTheProxyNotTheCollectorWhenTheProxyFailed(t *testing.T) {
+	for _, c := range []struct{ raw, want string }{
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://collector.example.com/v1/logs": proxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused`,
+			"could not reach the proxy 127.0.0.1:9: connection refused"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://collector.example.com/v1/logs": proxyconnect tcp: dial tcp: lookup proxy.corp.example on 127.0.0.53:53: no such host`,
+			"could not find the proxy proxy.corp.example: no such host name"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://collector.example.com/v1/logs": socks connect tcp 127.0.0.1:1080->collector.example.com:443: dial tcp 127.0.0.1:1080: connect: connection refused`,
+			"could not reach the proxy 127.0.0.1:1080: connection refused"},
+	} {
+		got := PlainError(c.raw)
+		if got != c.want {
+			t.Errorf("PlainError(%q)\n = %q\nwant %q", c.raw, got, c.want)
+		}
+		if strings.Contains(got, "collector.example.com") {
+			t.Errorf("PlainError(%q) = %q blames the collector for the proxy's failure", c.raw, got)
+		}
+	}
+}
+
+// Text that only looks like the exporter's once the request line is taken
+// out still loses the exporter's prefix, and nothing is never the answer.
+func TestPlainErrorOfOddTextIsNeverEmptyNorMachineWords(t *testing.T) {
+	for _, raw := range []string{`Post "exporter: a`, `Post "export: a`, `PosPost "t "`, `Post "`, "exporter: ", "export: "} {
+		got := PlainError(raw)
+		if got == "" || strings.HasPrefix(got, "exporter: ") || strings.HasPrefix(got, "export: ") || strings.Contains(got, `Post "`) {
+			t.Errorf("PlainError(%q) = %q", raw, got)
+		}
+	}
+}
+
 func TestPlainErrorSaysWhatHappened(t *testing.T) {
 	for _, c := range []struct{ raw, want string }{
 		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
@@ -25,6 +57,10 @@ func TestPlainErrorSaysWhatHappened(t *testing.T) {
 		{`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": something new`, "something new"},
 		{`exporter: delivery failed, retry later: POST /v1/logs: HTTP 503`, "the collector answered HTTP 503 Service Unavailable"},
 		{"state dir /s: no space left on device", "state dir /s: no space left on device"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": net/http: HTTP/1.x transport connection broken: malformed HTTP status code "4\x1b[31mXX"`,
+			"127.0.0.1:4318 answered with something that is not a valid HTTP response"},
+		{`exporter: delivery failed, retry later: POST /v1/logs: Post "https://127.0.0.1:4318/v1/logs": http: server gave HTTP response to HTTPS client`,
+			"127.0.0.1:4318 answered with something that is not a valid HTTP response"},
 	} {
 		if got := PlainError(c.raw); got != c.want {
 			t.Errorf("PlainError(%q)\n = %q\nwant %q", c.raw, got, c.want)
@@ -39,7 +75,7 @@ func FuzzPlainError(f *testing.F) {
 	for _, s := range []string{
 		`export: delivery failed, retry later: POST /v1/logs: Post "http://127.0.0.1:4318/v1/logs": dial tcp 127.0.0.1:4318: connect: connection refused`,
 		`exporter: batch rejected by the endpoint: POST /v1/logs: HTTP 4`,
-		`Post "`, `Post "x": Post "`, "dial tcp ", "HTTP 99999", "exporter: exporter: ", "export: exporter: ", "",
+		`Post "`, `Post "x": Post "`, `Post "exporter: a`, `Post "export: a`, `PosPost "t "`, "proxyconnect tcp: ", "dial tcp ", "HTTP 99999", "exporter: exporter: ", "export: exporter: ", "",
 	} {
 		f.Add(s)
 	}
@@ -50,6 +86,9 @@ func FuzzPlainError(f *testing.F) {
 		}
 		if strings.Contains(got, `Post "`) {
 			t.Errorf("PlainError(%q) = %q keeps a request line", raw, got)
+		}
+		if got == "" {
+			t.Errorf("PlainError(%q) is empty", raw)
 		}
 	})
 }

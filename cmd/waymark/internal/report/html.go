@@ -381,6 +381,9 @@ th, td { border-bottom: 1px solid var(--line); padding: .2rem .5rem; text-align:
 th:first-child, td:first-child { text-align: left; }
 th, td { white-space: nowrap; overflow-wrap: normal; }
 td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; }
+/* A row's name comes from clients (a version, a milestone: up to 64 characters with no space
+   to break at): it may break anywhere rather than push its table past the screen. */
+th[scope="row"], tbody td:first-child { white-space: normal; overflow-wrap: anywhere; }
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding: .2rem 0; }
 details summary { cursor: pointer; color: var(--muted); }
 .legend { display: flex; flex-wrap: wrap; gap: .3rem .9rem; font-size: .85rem; margin: .3rem 0; padding: 0; list-style: none; }
