@@ -49,14 +49,16 @@ func readErasure(d *statedir.Dir) (erasureRequest, bool) {
 	return r, true
 }
 
-// reachedCollector reports whether this install's id ever reached the
-// collector: the ledger of accepted events holds one, or the delivery
-// counters say some were delivered (the ledger is bounded).
+// reachedCollector reports whether this install's id may have reached the
+// collector: the ledger of accepted events holds one, the delivery counters
+// say some were delivered (the ledger is bounded), or an uploader is sending
+// right now (a batch it has on the wire may be accepted after the machine is
+// forgotten, and is then written nowhere).
 func (c *Client) reachedCollector() bool {
 	if evs, err := export.ReadLedger(c.dir); err == nil && len(evs) > 0 {
 		return true
 	}
-	return export.ReadDeliveryState(c.dir).Delivered > 0
+	return export.ReadDeliveryState(c.dir).Delivered > 0 || export.Busy(c.dir)
 }
 
 // requestErasure writes the erasure request for this install before the

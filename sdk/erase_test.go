@@ -113,6 +113,39 @@ func TestDisableEraseWithoutDeliverySendsNothing(t *testing.T) {
 	}
 }
 
+// An upload in flight when the user runs disable --erase may be delivering this install's first
+// events right then (the ledger is still empty, and a batch accepted while consent is withdrawn is
+// not written to it): the id may reach the collector, so the erasure request is sent.
+func TestDisableEraseDuringAnUploadAsksForErasure(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	dir := t.TempDir()
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	c, _ := start(goodConfig(dir), h)
+	c.Milestone("first_run")
+	c.Shutdown(context.Background())
+	id := c.installID
+	// An uploader holds the upload lock: its batch is on the wire.
+	lock, err := statedir.New(dir).TryLock(statedir.UploadLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	var out bytes.Buffer
+	command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out)
+	erasures := 0
+	for _, name := range ep.ids {
+		if name == "waymark.erasure" {
+			erasures++
+		}
+	}
+	if erasures != 1 || !strings.Contains(out.String(), "installation "+id) {
+		t.Errorf("disable --erase while an upload was in flight: %d erasure requests sent, output:\n%s\nwant one request for %s",
+			erasures, out.String(), id)
+	}
+}
+
 // A damaged, hostile or foreign erasure file is no request, and reading it never panics.
 func FuzzReadErasure(f *testing.F) {
 	f.Add([]byte(`{"installation_id":"3d9b425b-2e29-4e97-9457-b761816710c4","event_id":"0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40","requested_at":"2026-12-07T00:00:00Z"}`))
