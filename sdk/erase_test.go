@@ -3,8 +3,11 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,6 +146,50 @@ func TestDisableEraseDuringAnUploadAsksForErasure(t *testing.T) {
 	if erasures != 1 || !strings.Contains(out.String(), "installation "+id) {
 		t.Errorf("disable --erase while an upload was in flight: %d erasure requests sent, output:\n%s\nwant one request for %s",
 			erasures, out.String(), id)
+	}
+}
+
+// An erasure request still pending when the user turned telemetry on again (or to local) is
+// sent by a later run even when that run itself sends nothing: a new install out of the sample,
+// or recording locally. Otherwise it would wait for ever while status says a later run sends it.
+func TestPendingErasureLeavesFromRunsThatSendNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode string
+		rate       float64
+	}{
+		{"enabled, out of the sample", "enable", 1e-12},
+		{"local", "local", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h, _ := testHost(t, nil)
+			var spawns atomic.Int32
+			h.executable = func() (string, error) {
+				spawns.Add(1)
+				return "", errors.New("no executable in tests")
+			}
+			cfg := goodConfig(dir)
+			cfg.SampleRate = tc.rate
+			var out bytes.Buffer
+			if code := command(cfg, h, []string{tc.mode}, &out, &out); code != 0 {
+				t.Fatalf("%s exit %d:\n%s", tc.mode, code, out.String())
+			}
+			r := erasureRequest{InstallationID: "3d9b425b-2e29-4e97-9457-b761816710c4",
+				EventID: "0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40", RequestedAt: time.Now().UTC()}
+			b, _ := json.Marshal(r)
+			if err := statedir.New(dir).WriteFile(statedir.Erasure, b); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := start(cfg, h)
+			c.Milestone("first_run")
+			c.Shutdown(context.Background())
+			if tc.rate != 0 && (c.installID == "" || !c.unsampled.Load()) {
+				t.Fatalf("install %q: want a new install out of the sample", c.installID)
+			}
+			if spawns.Load() == 0 {
+				t.Errorf("a run (%s) with an erasure request pending started no uploader to send it", tc.name)
+			}
+		})
 	}
 }
 
