@@ -66,6 +66,10 @@ type Backend interface {
 	Requests() ([]string, error)
 	// Delete removes every record of the given installation ids, and returns once it is done.
 	Delete(ids []string) error
+	// Installs returns every installation id the backend holds records of: a record of an
+	// install erased before that arrived after the erase (it waited in a collector's queue) is
+	// found by matching these against the salted hashes, since no request names it any more.
+	Installs() ([]string, error)
 }
 
 // Result says what a run did.
@@ -138,6 +142,18 @@ func Run(opt Options) (Result, error) {
 		for _, id := range ids {
 			if _, ok := uuidx.Parse([]byte(id)); ok {
 				targets[strings.ToLower(id)] = true
+			}
+		}
+		if len(known) > 0 {
+			all, err := opt.Backend.Installs()
+			if err != nil {
+				// The requests are still applied; late records wait for a later run.
+				warn(fmt.Sprintf("late records of installs erased before not looked for: %v", err))
+			}
+			for _, id := range all {
+				if u, ok := uuidx.Parse([]byte(id)); ok && known[report.SaltedHash(salt, uuidString(u))] {
+					targets[uuidString(u)] = true
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,74 @@ func TestOneRunAtATime(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, LockName)); !os.IsNotExist(err) {
 		t.Errorf("the lock was left behind: %v", err)
+	}
+}
+
+// memoryBackend is a store of events in memory: the installation ids of its records, and
+// which of them are erasure requests.
+type memoryBackend struct {
+	records []memoryRecord
+	deletes [][]string
+}
+
+type memoryRecord struct {
+	install string
+	request bool
+}
+
+func (m *memoryBackend) Requests() ([]string, error) {
+	var out []string
+	for _, r := range m.records {
+		if r.request {
+			out = append(out, r.install)
+		}
+	}
+	return out, nil
+}
+
+func (m *memoryBackend) Delete(ids []string) error {
+	m.deletes = append(m.deletes, ids)
+	kept := m.records[:0]
+	for _, r := range m.records {
+		if !slices.Contains(ids, r.install) {
+			kept = append(kept, r)
+		}
+	}
+	m.records = kept
+	return nil
+}
+
+func (m *memoryBackend) Installs() ([]string, error) {
+	var out []string
+	for _, r := range m.records {
+		if !slices.Contains(out, r.install) {
+			out = append(out, r.install)
+		}
+	}
+	return out, nil
+}
+
+// A record of an erased install that reaches the backend after the erase (it waited in a
+// collector's queue while its copy in the files was erased) is deleted by the next run: the
+// run matches the backend's installs against the salted hashes, since the request that named
+// the install is gone from both stores.
+func TestLateRecordInTheBackendIsErasedByTheNextRun(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "logs.jsonl"), logLine(kept, "waymark.usage"), logLine(gone, "waymark.usage", "waymark.erasure"))
+	vl := &memoryBackend{records: []memoryRecord{{kept, false}, {gone, false}, {gone, true}}}
+	if _, err := Run(Options{Dir: dir, CollectorStopped: true, Backend: vl}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := vl.Installs(); len(ids) != 1 || ids[0] != kept {
+		t.Fatalf("backend after the erase holds %v; want only %s", ids, kept)
+	}
+	// The queued record arrives.
+	vl.records = append(vl.records, memoryRecord{gone, false})
+	res, err := Run(Options{Dir: dir, CollectorStopped: true, Backend: vl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := vl.Installs(); len(ids) != 1 || ids[0] != kept || res.Erased != 1 {
+		t.Errorf("second run: %+v; backend holds %v; want the late record of %s deleted and %s kept", res, ids, gone, kept)
 	}
 }
