@@ -113,6 +113,7 @@ func (c *Client) sendPendingErasure(ctx context.Context, timeout time.Duration) 
 // pending until a later run delivers it.
 func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
+	_, hadID := store.New(c.dir, c.h.now).PeekDeviceID()
 	r, asked, err := c.requestErasure()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s telemetry disable --erase: could not record the erasure request: %s\n", product, oneLine(err.Error()))
@@ -124,6 +125,10 @@ func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	if !asked {
 		if _, pending := readErasure(c.dir); pending {
 			return c.retryErasure(stdout)
+		}
+		if !hadID {
+			fmt.Fprintf(stdout, "No erasure request was needed: this machine has no installation id (it was forgotten before).\n")
+			return 0
 		}
 		fmt.Fprintf(stdout, "No erasure request was needed: this installation's id never reached %s's collector.\n", product)
 		return 0

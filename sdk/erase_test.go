@@ -63,6 +63,12 @@ func TestDisableEraseSendsOneRequestOrKeepsItPending(t *testing.T) {
 	if erasures != 1 || len(ep.ids) != before+1 {
 		t.Errorf("the endpoint got %d erasure requests and %d new events; want exactly one request", erasures, len(ep.ids)-before)
 	}
+	// Asked again: nothing is sent, and the words do not claim the id never reached the collector.
+	out.Reset()
+	command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out)
+	if len(ep.ids) != before+1 || strings.Contains(out.String(), "never reached") || !strings.Contains(out.String(), "no installation id") {
+		t.Errorf("disable --erase a second time: %d new events, output:\n%s\nwant nothing sent and no installation id said", len(ep.ids)-before, out.String())
+	}
 	st := statusOf(t, goodConfig(dir), h)
 	if st.DeviceID != nil || st.Erasure != nil || st.Mode != "off" {
 		t.Errorf("after a delivered erasure: id %v, erasure %+v, mode %s; want forgotten and off", st.DeviceID, st.Erasure, st.Mode)
