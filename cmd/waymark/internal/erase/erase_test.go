@@ -160,6 +160,7 @@ func FuzzFilterLine(f *testing.F) {
 	f.Add([]byte(`{"resourceLogs":[{"resource":{"attributes":[{"key":"app.installation.id","value":{"stringValue":"AAAAAAAA-1111-4111-8111-111111111111"}}]}}]}`))
 	f.Add([]byte(`{"resourceLogs":"` + gone + `"}`))
 	f.Add([]byte("not json " + gone))
+	f.Add([]byte(logLine(gone, "waymark.usage")[:120] + twoLine())) // torn, then a whole request
 	f.Add([]byte(`{"resourceLogs":[],"x":"\u0130\u0130` + strings.ToUpper(gone) + `"}`))
 	f.Add([]byte("{\"resourceLogs\":[],\"x\":\"\xff\xfe" + gone + "\"}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -268,5 +269,26 @@ func TestLateRecordInTheBackendIsErasedByTheNextRun(t *testing.T) {
 	}
 	if ids, _ := vl.Installs(); len(ids) != 1 || ids[0] != kept || res.Erased != 1 {
 		t.Errorf("second run: %+v; backend holds %v; want the late record of %s deleted and %s kept", res, ids, gone, kept)
+	}
+}
+
+// A collector killed mid-write leaves a request cut short, and after its restart appends the
+// next request to the same line; the report still reads that whole request. Erasing an install
+// whose records are in the torn piece, or in the whole request, keeps the other install's
+// records of the whole request, at every cut.
+func TestTornLineKeepsTheOtherInstallsWholeRequest(t *testing.T) {
+	torn := logLine(gone, "waymark.usage")
+	whole := twoLine() // gone's and kept's resources in one request
+	for cut := 1; cut < len(torn); cut += 7 {
+		dir := t.TempDir()
+		rotated := filepath.Join(dir, "logs-2026-11-19T00-00-00.000.jsonl")
+		write(t, rotated, torn[:cut]+whole, logLine(gone, "waymark.erasure"))
+		if _, err := Run(Options{Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		c := read(t, rotated)
+		if !strings.Contains(c, kept) || strings.Contains(c, gone) {
+			t.Fatalf("cut at %d: the rewrite lost the other install's whole request or kept the erased id:\n%s", cut, c)
+		}
 	}
 }
