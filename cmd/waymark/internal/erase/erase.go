@@ -543,6 +543,7 @@ func rewrite(path string, targets map[string]bool) (int, error) {
 	}
 	if err == nil {
 		err = tmp.Chmod(info.Mode().Perm())
+		keepOwner(tmp, info)
 	}
 	if err == nil {
 		err = tmp.Sync()
