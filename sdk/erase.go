@@ -116,7 +116,14 @@ func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	_, hadID := store.New(c.dir, c.h.now).PeekDeviceID()
 	r, asked, err := c.requestErasure()
 	if err != nil {
+		// The user's opt-out holds even so: disable, and give them the id.
 		fmt.Fprintf(stderr, "%s telemetry disable --erase: could not record the erasure request: %s\n", product, oneLine(err.Error()))
+		if code := c.cmdSetMode("disable", stdout, stderr); code != 0 {
+			return code
+		}
+		if asked {
+			fmt.Fprintf(stderr, "No erasure request was sent; give installation id %s to %s to have its data erased.\n", r.InstallationID, product)
+		}
 		return 1
 	}
 	if code := c.cmdSetMode("disable", stdout, stderr); code != 0 {

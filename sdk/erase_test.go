@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,6 +198,27 @@ func TestPendingErasureLeavesFromRunsThatSendNothing(t *testing.T) {
 				t.Errorf("a run (%s) with an erasure request pending started no uploader to send it", tc.name)
 			}
 		})
+	}
+}
+
+// An erasure request that cannot be recorded (something not ours sits where it goes) does not
+// keep telemetry on: the machine is disabled and forgotten all the same, and the user is given
+// the id to pass on.
+func TestDisableEraseDisablesEvenWhenTheRequestCannotBeRecorded(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	dir := t.TempDir()
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	id := deliveredInstall(t, dir, srv.URL, h)
+	if err := os.Mkdir(filepath.Join(dir, string(statedir.Erasure)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out)
+	st := statusOf(t, goodConfig(dir), h)
+	if code != 1 || st.Mode != "off" || st.DeviceID != nil || !strings.Contains(out.String(), id) {
+		t.Errorf("exit %d, mode %s, id %v, output:\n%s\nwant exit 1, telemetry off and forgotten, the id given", code, st.Mode, st.DeviceID, out.String())
 	}
 }
 
