@@ -200,7 +200,9 @@ func TestAgentRunsAreTaggedAndCounted(t *testing.T) {
 		t.Error("an error report was sent from a run under an agent")
 	}
 	for path, content := range c.storedFiles(t) {
-		checkSchema(t, path, content)
+		if strings.HasSuffix(path, ".jsonl") { // not the queue databases
+			checkSchema(t, path, content)
+		}
 	}
 }
 
