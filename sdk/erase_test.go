@@ -222,6 +222,44 @@ func TestDisableEraseDisablesEvenWhenTheRequestCannotBeRecorded(t *testing.T) {
 	}
 }
 
+// A server sends an erasure request still pending from an earlier install: it never starts the
+// detached uploader that a CLI's run starts, so its own upload loop sends the request.
+func TestServerSendsAPendingErasure(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	dir := t.TempDir()
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	cfg := goodConfig(dir)
+	cfg.Server, cfg.Heartbeat = true, time.Second
+	var out bytes.Buffer
+	if code := command(cfg, h, []string{"enable"}, &out, &out); code != 0 {
+		t.Fatalf("enable exit %d:\n%s", code, out.String())
+	}
+	r := erasureRequest{InstallationID: "3d9b425b-2e29-4e97-9457-b761816710c4",
+		EventID: "0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40", RequestedAt: time.Now().UTC()}
+	b, _ := json.Marshal(r)
+	if err := statedir.New(dir).WriteFile(statedir.Erasure, b); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := start(cfg, h)
+	sent := func() bool {
+		ep.mu.Lock()
+		defer ep.mu.Unlock()
+		return ep.ids[r.EventID] == "waymark.erasure"
+	}
+	for deadline := time.Now().Add(10 * time.Second); !sent() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.Shutdown(context.Background())
+	if !sent() {
+		t.Errorf("a server run left the pending erasure request unsent (endpoint got %v)", ep.ids)
+	}
+	if st := statusOf(t, cfg, h); st.Erasure != nil {
+		t.Errorf("the request is still pending after the server sent it: %+v", st.Erasure)
+	}
+}
+
 // A damaged, hostile or foreign erasure file is no request, and reading it never panics.
 func FuzzReadErasure(f *testing.F) {
 	f.Add([]byte(`{"installation_id":"3d9b425b-2e29-4e97-9457-b761816710c4","event_id":"0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40","requested_at":"2026-12-07T00:00:00Z"}`))
