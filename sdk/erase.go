@@ -113,7 +113,18 @@ func (c *Client) sendPendingErasure(ctx context.Context, timeout time.Duration) 
 // pending until a later run delivers it.
 func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
-	_, hadID := store.New(c.dir, c.h.now).PeekDeviceID()
+	id, hadID := store.New(c.dir, c.h.now).PeekDeviceID()
+	// A request of an earlier install still pending goes first: the file
+	// holds one request, and this install's would take its place.
+	if prev, pending := readErasure(c.dir); pending && hadID && prev.InstallationID != id && c.reachedCollector() &&
+		!(c.decision.Policy() && c.decision.Mode == gate.Off) {
+		if delivered, _ := c.sendPendingErasure(context.Background(), eraseSendTimeout); !delivered {
+			if _, still := readErasure(c.dir); still {
+				fmt.Fprintf(stdout, "An earlier erasure request, for installation %s, could not be delivered; give that id to %s "+
+					"to have its data erased.\n", prev.InstallationID, product)
+			}
+		}
+	}
 	r, asked, err := c.requestErasure()
 	if err != nil {
 		// The user's opt-out holds even so: disable, and give them the id.

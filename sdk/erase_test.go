@@ -260,6 +260,40 @@ func TestServerSendsAPendingErasure(t *testing.T) {
 	}
 }
 
+// disable --erase of an install whose id reached the collector, while a request of an earlier
+// install still waits: the earlier one is sent first; offline, the user is given its id, since
+// the new request takes its place.
+func TestDisableEraseDoesNotSilentlyReplaceAnEarlierRequest(t *testing.T) {
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	earlier := erasureRequest{InstallationID: "3d9b425b-2e29-4e97-9457-b761816710c4",
+		EventID: "0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40", RequestedAt: time.Now().UTC()}
+	b, _ := json.Marshal(earlier)
+	for _, online := range []bool{true, false} {
+		dir := t.TempDir()
+		h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+		deliveredInstall(t, dir, srv.URL, h)
+		if err := statedir.New(dir).WriteFile(statedir.Erasure, b); err != nil {
+			t.Fatal(err)
+		}
+		if !online {
+			h, _ = testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": "http://127.0.0.1:9"})
+		}
+		var out bytes.Buffer
+		command(goodConfig(dir), h, []string{"disable", "--erase"}, &out, &out)
+		ep.mu.Lock()
+		got := ep.ids[earlier.EventID]
+		ep.mu.Unlock()
+		if online && got != "waymark.erasure" {
+			t.Errorf("online: the earlier request was not sent first; output:\n%s", out.String())
+		}
+		if !online && !strings.Contains(out.String(), earlier.InstallationID) {
+			t.Errorf("offline: the earlier request was replaced without a word of its id; output:\n%s", out.String())
+		}
+	}
+}
+
 // A damaged, hostile or foreign erasure file is no request, and reading it never panics.
 func FuzzReadErasure(f *testing.F) {
 	f.Add([]byte(`{"installation_id":"3d9b425b-2e29-4e97-9457-b761816710c4","event_id":"0f6c8a9e-4b1d-4c6e-9a51-2d7e3f1b8c40","requested_at":"2026-12-07T00:00:00Z"}`))
