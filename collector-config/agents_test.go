@@ -200,7 +200,9 @@ func TestAgentRunsAreTaggedAndCounted(t *testing.T) {
 		t.Error("an error report was sent from a run under an agent")
 	}
 	for path, content := range c.storedFiles(t) {
-		checkSchema(t, path, content)
+		if strings.HasSuffix(path, ".jsonl") { // not the queue databases
+			checkSchema(t, path, content)
+		}
 	}
 }
 
@@ -406,6 +408,12 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			t.Fatalf("waymark erase: %v\n%s", err, b)
 		}
 		t.Logf("waymark erase: %s", strings.TrimSpace(string(b)))
+	}
+	// Then the collector starts again, as the procedure says: its queue databases compact at
+	// start, which drops the pages that still held the raw ids of records already delivered.
+	c2 := startCollectorIn(t, c.DataDir, []string{"victorialogs.yaml"}, "WAYMARK_VICTORIALOGS_URL="+vl)
+	if err := c2.stop(t, 10*time.Second); err != nil {
+		t.Fatalf("collector stop after the restart: %v\n%s", err, c2.output)
 	}
 	for path, content := range c.storedFiles(t) {
 		for _, id := range []string{gone, offline} {

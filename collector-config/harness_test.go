@@ -183,9 +183,15 @@ type collector struct {
 // (merged with further --config flags) and env (NAME=value), and waits until it answers.
 func startCollector(t testing.TB, extraConfigs []string, env ...string) *collector {
 	t.Helper()
+	return startCollectorIn(t, t.TempDir(), extraConfigs, env...)
+}
+
+// startCollectorIn is startCollector over the data directory data, which may hold what an
+// earlier collector left there.
+func startCollectorIn(t testing.TB, data string, extraConfigs []string, env ...string) *collector {
+	t.Helper()
 	bin := collectorBinary(t)
 	port, metricsPort := freePort(t), freePort(t)
-	data := t.TempDir()
 	args := []string{"--config", filepath.Join(repoRoot(t), "collector-config", "ingest.yaml")}
 	for _, c := range extraConfigs {
 		args = append(args, "--config", filepath.Join(repoRoot(t), "collector-config", c))

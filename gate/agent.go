@@ -8,7 +8,7 @@ import "strings"
 // the agent apart.
 type agentRule struct {
 	name   string // agent.name, one of schema.AgentNames
-	env    string // the variable; set and not empty unless value says otherwise
+	env    string // the variable; set, not empty, not "0" or "false", unless value says otherwise
 	value  string // if set, env must equal it (case-insensitive, trimmed)
 	and    string // if set, this variable must also hold andVal
 	andVal string
@@ -64,7 +64,7 @@ func detectAgent(lookup func(string) (string, bool)) (name, evidence string, ok 
 		r := &agentRules[i]
 		v, _ := lookup(r.env)
 		v = strings.TrimSpace(v)
-		if v == "" {
+		if !agentSet(v) {
 			continue
 		}
 		if r.value != "" && !strings.EqualFold(v, r.value) {
@@ -82,10 +82,17 @@ func detectAgent(lookup func(string) (string, bool)) (name, evidence string, ok 
 		}
 		return r.name, r.env, true
 	}
-	if v, _ := lookup(genericAgentEnv); strings.TrimSpace(v) != "" {
+	if v, _ := lookup(genericAgentEnv); agentSet(strings.TrimSpace(v)) {
 		return agentName(v), genericAgentEnv + "=" + showValue(strings.TrimSpace(v)), true
 	}
 	return "", "", false
+}
+
+// agentSet reports whether a trimmed value of an agent's variable says an
+// agent runs: not empty, and not "0" or "false", which say the opposite (as
+// CI=false and DO_NOT_TRACK=0 do).
+func agentSet(v string) bool {
+	return v != "" && v != "0" && !strings.EqualFold(v, "false")
 }
 
 // agentName maps a value of AI_AGENT to agent.name: a known name (compared

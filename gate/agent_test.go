@@ -34,6 +34,11 @@ func TestDetectAgentNamesEachAgentByItsOwnVariable(t *testing.T) {
 		{map[string]string{"AI_AGENT": "devin"}, "other"},
 		{map[string]string{"AI_AGENT": "  "}, ""},
 		{map[string]string{"CLAUDECODE": ""}, ""},
+		{map[string]string{"CLAUDECODE": "0"}, ""}, // says no agent, as CI=false says no CI
+		{map[string]string{"CLINE_ACTIVE": "false"}, ""},
+		{map[string]string{"CURSOR_AGENT": " FALSE "}, ""},
+		{map[string]string{"AI_AGENT": "0"}, ""},
+		{map[string]string{"CLAUDECODE": "0", "CURSOR_AGENT": "1"}, "cursor"},
 		{map[string]string{"CLAUDECODE": "1", "CURSOR_AGENT": "1"}, "claude_code"},
 		{map[string]string{}, ""},
 	}

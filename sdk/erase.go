@@ -49,14 +49,16 @@ func readErasure(d *statedir.Dir) (erasureRequest, bool) {
 	return r, true
 }
 
-// reachedCollector reports whether this install's id ever reached the
-// collector: the ledger of accepted events holds one, or the delivery
-// counters say some were delivered (the ledger is bounded).
+// reachedCollector reports whether this install's id may have reached the
+// collector: the ledger of accepted events holds one, the delivery counters
+// say some were delivered (the ledger is bounded), or an uploader is sending
+// right now (a batch it has on the wire may be accepted after the machine is
+// forgotten, and is then written nowhere).
 func (c *Client) reachedCollector() bool {
 	if evs, err := export.ReadLedger(c.dir); err == nil && len(evs) > 0 {
 		return true
 	}
-	return export.ReadDeliveryState(c.dir).Delivered > 0
+	return export.ReadDeliveryState(c.dir).Delivered > 0 || export.Busy(c.dir)
 }
 
 // requestErasure writes the erasure request for this install before the
@@ -111,9 +113,28 @@ func (c *Client) sendPendingErasure(ctx context.Context, timeout time.Duration) 
 // pending until a later run delivers it.
 func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	product := c.cfg.Product
+	id, hadID := store.New(c.dir, c.h.now).PeekDeviceID()
+	// A request of an earlier install still pending goes first: the file
+	// holds one request, and this install's would take its place.
+	if prev, pending := readErasure(c.dir); pending && hadID && prev.InstallationID != id && c.reachedCollector() &&
+		!(c.decision.Policy() && c.decision.Mode == gate.Off) {
+		if delivered, _ := c.sendPendingErasure(context.Background(), eraseSendTimeout); !delivered {
+			if _, still := readErasure(c.dir); still {
+				fmt.Fprintf(stdout, "An earlier erasure request, for installation %s, could not be delivered; give that id to %s "+
+					"to have its data erased.\n", prev.InstallationID, product)
+			}
+		}
+	}
 	r, asked, err := c.requestErasure()
 	if err != nil {
+		// The user's opt-out holds even so: disable, and give them the id.
 		fmt.Fprintf(stderr, "%s telemetry disable --erase: could not record the erasure request: %s\n", product, oneLine(err.Error()))
+		if code := c.cmdSetMode("disable", stdout, stderr); code != 0 {
+			return code
+		}
+		if asked {
+			fmt.Fprintf(stderr, "No erasure request was sent; give installation id %s to %s to have its data erased.\n", r.InstallationID, product)
+		}
 		return 1
 	}
 	if code := c.cmdSetMode("disable", stdout, stderr); code != 0 {
@@ -122,6 +143,10 @@ func (c *Client) cmdErase(stdout, stderr io.Writer) int {
 	if !asked {
 		if _, pending := readErasure(c.dir); pending {
 			return c.retryErasure(stdout)
+		}
+		if !hadID {
+			fmt.Fprintf(stdout, "No erasure request was needed: this machine has no installation id (it was forgotten before).\n")
+			return 0
 		}
 		fmt.Fprintf(stdout, "No erasure request was needed: this installation's id never reached %s's collector.\n", product)
 		return 0

@@ -81,6 +81,30 @@ func TestHoldUntilNoticeUnderAnAgentRecordsNothing(t *testing.T) {
 	c3.Shutdown(context.Background())
 }
 
+// An agent's run on a terminal does not show the first-run notice: the agent reads it, not a
+// person, and marking it shown would let a HoldUntilNotice product send from later agent runs
+// that no person was ever told about. A person's run shows it.
+func TestAgentRunOnATerminalLeavesTheNoticeForAPerson(t *testing.T) {
+	dir := t.TempDir()
+	cfg := goodConfig(dir)
+	h, errOut := testHost(t, map[string]string{"CURSOR_AGENT": "1"})
+	h.stderrTerminal = func() bool { return true }
+	c, _ := start(cfg, h)
+	c.Milestone("first_run")
+	c.Shutdown(context.Background())
+	if strings.Contains(errOut.String(), "telemetry") || c.store.NoticeShown(c.noticeVersion()) {
+		t.Errorf("an agent's run showed the notice or marked it shown:\n%s", errOut.String())
+	}
+	hp, pOut := testHost(t, map[string]string{})
+	hp.stderrTerminal = func() bool { return true }
+	c2, _ := start(cfg, hp)
+	c2.Milestone("first_run")
+	c2.Shutdown(context.Background())
+	if !strings.Contains(pOut.String(), "telemetry") || !c2.store.NoticeShown(c2.noticeVersion()) {
+		t.Errorf("a person's run after the agent's did not show the notice:\n%s", pOut.String())
+	}
+}
+
 // An install out of the sample keeps its local state and spools nothing, then or after the
 // rate is raised; an install in it carries the rate on its events.
 func TestOutOfSampleInstallSendsNothingEver(t *testing.T) {

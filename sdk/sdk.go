@@ -390,11 +390,14 @@ func (c *Client) ready() bool {
 }
 
 // countRun does what a run that is real use does once: show the first-run
-// notice on a terminal, send the usage ping when one is due, and show
+// notice on a terminal (not to an AI coding agent), send the usage ping when one is due, and show
 // update notices. The pipeline must be ready.
 func (c *Client) countRun() {
 	cfg, h := c.cfg, c.h
-	if c.decision.Mode == gate.On && c.decision.CI == "" && h.stderrTerminal() && !c.store.NoticeShown(c.noticeVersion()) {
+	// Not in an agent's run: the agent would read the notice, not a person,
+	// and a person's later run would never show it.
+	if c.decision.Mode == gate.On && c.decision.CI == "" && c.decision.Agent == "" && h.stderrTerminal() &&
+		!c.store.NoticeShown(c.noticeVersion()) {
 		if _, err := io.WriteString(h.stderr, gate.Notice(cfg.Product, cfg.NoticeURL)); err == nil {
 			if err := c.store.MarkNoticeShown(c.noticeVersion()); err != nil {
 				c.note("notice: %v", err)
@@ -418,7 +421,8 @@ func (c *Client) needsCount() bool {
 	if c.usageDue(c.store) {
 		return true
 	}
-	return c.decision.Mode == gate.On && c.decision.CI == "" && c.h.stderrTerminal() && !c.store.NoticeShown(c.noticeVersion())
+	return c.decision.Mode == gate.On && c.decision.CI == "" && c.decision.Agent == "" && c.h.stderrTerminal() &&
+		!c.store.NoticeShown(c.noticeVersion())
 }
 
 // usageDue is a lock-free look at the usage ticket, so the common run, with

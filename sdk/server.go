@@ -9,6 +9,7 @@ import (
 	"github.com/waymarkhq/waymark/gate"
 	"github.com/waymarkhq/waymark/internal/export"
 	"github.com/waymarkhq/waymark/internal/schema"
+	"github.com/waymarkhq/waymark/internal/statedir"
 	"github.com/waymarkhq/waymark/internal/uuidx"
 )
 
@@ -88,6 +89,13 @@ func (c *Client) uploadLoop(s *server) {
 		case <-s.upCtx.Done():
 			return
 		case <-s.kick:
+			// An erasure request of an earlier install, still pending, goes
+			// first: a server starts no detached uploader that would send it.
+			if c.dir.Has(statedir.Erasure) && c.decision.Saved() && export.Due(c.dir, c.h.now()) {
+				if _, err := c.sendPendingErasure(s.upCtx, eraseSendTimeout); err != nil {
+					c.note("erasure request: %v", err)
+				}
+			}
 			if s.uploader == nil || !c.uploadAllowed() || !export.Due(c.dir, c.h.now()) {
 				continue
 			}

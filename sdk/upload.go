@@ -164,10 +164,14 @@ func claimTicket(v string) (Config, bool) {
 // for the child.
 func (c *Client) maybeDetach() {
 	if c.spool == nil || !c.uploadAllowed() || c.withdrawn() {
+		// A run that sends nothing itself (out of the sample, local,
+		// holding events back) still lets a pending erasure request go.
+		c.maybeSendErasure()
 		return
 	}
 	send := (c.appended.Load() || c.spool.HasPending()) && export.Due(c.dir, c.h.now())
 	if !send && !c.updateDue() || export.Busy(c.dir) {
+		c.maybeSendErasure()
 		return
 	}
 	if !c.spawnUploader() {
@@ -177,9 +181,10 @@ func (c *Client) maybeDetach() {
 
 // maybeSendErasure starts the detached uploader for an erasure request
 // that `telemetry disable --erase` could not deliver: the one thing sent
-// while telemetry is off, because the user asked for it. It looks only when
-// the user's own saved choice turned telemetry off (the state dir was read
-// for it already), and costs one look at a file.
+// while telemetry is off, because the user asked for it, and sent too by a
+// run that sends nothing else (out of the sample, local). It looks only
+// when the user's own saved choice decided (the state dir was read for it
+// already), and costs one look at a file.
 func (c *Client) maybeSendErasure() {
 	if !c.decision.Saved() || c.dir == nil || !c.usable() || !c.dir.Has(statedir.Erasure) ||
 		!export.Due(c.dir, c.h.now()) || export.Busy(c.dir) {

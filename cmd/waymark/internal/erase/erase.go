@@ -66,6 +66,10 @@ type Backend interface {
 	Requests() ([]string, error)
 	// Delete removes every record of the given installation ids, and returns once it is done.
 	Delete(ids []string) error
+	// Installs returns every installation id the backend holds records of: a record of an
+	// install erased before that arrived after the erase (it waited in a collector's queue) is
+	// found by matching these against the salted hashes, since no request names it any more.
+	Installs() ([]string, error)
 }
 
 // Result says what a run did.
@@ -138,6 +142,18 @@ func Run(opt Options) (Result, error) {
 		for _, id := range ids {
 			if _, ok := uuidx.Parse([]byte(id)); ok {
 				targets[strings.ToLower(id)] = true
+			}
+		}
+		if len(known) > 0 {
+			all, err := opt.Backend.Installs()
+			if err != nil {
+				// The requests are still applied; late records wait for a later run.
+				warn(fmt.Sprintf("late records of installs erased before not looked for: %v", err))
+			}
+			for _, id := range all {
+				if u, ok := uuidx.Parse([]byte(id)); ok && known[report.SaltedHash(salt, uuidString(u))] {
+					targets[uuidString(u)] = true
+				}
 			}
 		}
 	}
@@ -377,7 +393,8 @@ const erasedID = "00000000-0000-0000-0000-000000000000"
 
 // filterLine removes from one line every resource entry of the targets. It returns the line
 // to keep (nil to drop it) and whether it changed. A line that holds no target is kept byte
-// for byte; a damaged line that holds one is dropped, since it cannot be cut apart.
+// for byte; a damaged line that holds one is dropped, since it cannot be cut apart, but for a
+// whole request written after a tear (filterTorn).
 func filterLine(line []byte, targets map[string]bool) ([]byte, bool) {
 	hit := false
 	for _, id := range lineIDs(line) {
@@ -391,7 +408,7 @@ func filterLine(line []byte, targets map[string]bool) ([]byte, bool) {
 	}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(line, &top) != nil {
-		return nil, true
+		return filterTorn(line, targets), true
 	}
 	left := 0
 	for _, k := range resourceKeys {
@@ -426,6 +443,30 @@ func filterLine(line []byte, targets map[string]bool) ([]byte, bool) {
 		out = bytesReplaceFold(out, id, erasedID)
 	}
 	return out, true
+}
+
+// requestStart is how every request the collector writes begins.
+var requestStart = []byte(`{"resource`)
+
+// filterTorn filters a line that is not one JSON value: a request cut short by a collector
+// killed mid-write, then the next request it wrote after its restart, appended to the same
+// line (the report reads that whole request). The whole request is filtered as any line. The
+// torn piece is dropped: its client was never told it arrived and sends it again, and it may
+// end in the first characters of an id to erase. A line with no whole request after a tear is
+// dropped.
+func filterTorn(line []byte, targets map[string]bool) []byte {
+	for i := 1; i < len(line); i++ {
+		j := bytes.Index(line[i:], requestStart)
+		if j < 0 {
+			return nil
+		}
+		i += j
+		if json.Valid(line[i:]) {
+			out, _ := filterLine(line[i:], targets)
+			return out
+		}
+	}
+	return nil
 }
 
 // containsAnyText reports whether the line holds one of the ids anywhere, in any case.
@@ -502,6 +543,7 @@ func rewrite(path string, targets map[string]bool) (int, error) {
 	}
 	if err == nil {
 		err = tmp.Chmod(info.Mode().Perm())
+		keepOwner(tmp, info)
 	}
 	if err == nil {
 		err = tmp.Sync()

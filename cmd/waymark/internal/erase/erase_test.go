@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,7 @@ func FuzzFilterLine(f *testing.F) {
 	f.Add([]byte(`{"resourceLogs":[{"resource":{"attributes":[{"key":"app.installation.id","value":{"stringValue":"AAAAAAAA-1111-4111-8111-111111111111"}}]}}]}`))
 	f.Add([]byte(`{"resourceLogs":"` + gone + `"}`))
 	f.Add([]byte("not json " + gone))
+	f.Add([]byte(logLine(gone, "waymark.usage")[:120] + twoLine())) // torn, then a whole request
 	f.Add([]byte(`{"resourceLogs":[],"x":"\u0130\u0130` + strings.ToUpper(gone) + `"}`))
 	f.Add([]byte("{\"resourceLogs\":[],\"x\":\"\xff\xfe" + gone + "\"}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -198,5 +200,95 @@ func TestOneRunAtATime(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, LockName)); !os.IsNotExist(err) {
 		t.Errorf("the lock was left behind: %v", err)
+	}
+}
+
+// memoryBackend is a store of events in memory: the installation ids of its records, and
+// which of them are erasure requests.
+type memoryBackend struct {
+	records []memoryRecord
+	deletes [][]string
+}
+
+type memoryRecord struct {
+	install string
+	request bool
+}
+
+func (m *memoryBackend) Requests() ([]string, error) {
+	var out []string
+	for _, r := range m.records {
+		if r.request {
+			out = append(out, r.install)
+		}
+	}
+	return out, nil
+}
+
+func (m *memoryBackend) Delete(ids []string) error {
+	m.deletes = append(m.deletes, ids)
+	kept := m.records[:0]
+	for _, r := range m.records {
+		if !slices.Contains(ids, r.install) {
+			kept = append(kept, r)
+		}
+	}
+	m.records = kept
+	return nil
+}
+
+func (m *memoryBackend) Installs() ([]string, error) {
+	var out []string
+	for _, r := range m.records {
+		if !slices.Contains(out, r.install) {
+			out = append(out, r.install)
+		}
+	}
+	return out, nil
+}
+
+// A record of an erased install that reaches the backend after the erase (it waited in a
+// collector's queue while its copy in the files was erased) is deleted by the next run: the
+// run matches the backend's installs against the salted hashes, since the request that named
+// the install is gone from both stores.
+func TestLateRecordInTheBackendIsErasedByTheNextRun(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "logs.jsonl"), logLine(kept, "waymark.usage"), logLine(gone, "waymark.usage", "waymark.erasure"))
+	vl := &memoryBackend{records: []memoryRecord{{kept, false}, {gone, false}, {gone, true}}}
+	if _, err := Run(Options{Dir: dir, CollectorStopped: true, Backend: vl}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := vl.Installs(); len(ids) != 1 || ids[0] != kept {
+		t.Fatalf("backend after the erase holds %v; want only %s", ids, kept)
+	}
+	// The queued record arrives.
+	vl.records = append(vl.records, memoryRecord{gone, false})
+	res, err := Run(Options{Dir: dir, CollectorStopped: true, Backend: vl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := vl.Installs(); len(ids) != 1 || ids[0] != kept || res.Erased != 1 {
+		t.Errorf("second run: %+v; backend holds %v; want the late record of %s deleted and %s kept", res, ids, gone, kept)
+	}
+}
+
+// A collector killed mid-write leaves a request cut short, and after its restart appends the
+// next request to the same line; the report still reads that whole request. Erasing an install
+// whose records are in the torn piece, or in the whole request, keeps the other install's
+// records of the whole request, at every cut.
+func TestTornLineKeepsTheOtherInstallsWholeRequest(t *testing.T) {
+	torn := logLine(gone, "waymark.usage")
+	whole := twoLine() // gone's and kept's resources in one request
+	for cut := 1; cut < len(torn); cut += 7 {
+		dir := t.TempDir()
+		rotated := filepath.Join(dir, "logs-2026-11-19T00-00-00.000.jsonl")
+		write(t, rotated, torn[:cut]+whole, logLine(gone, "waymark.erasure"))
+		if _, err := Run(Options{Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		c := read(t, rotated)
+		if !strings.Contains(c, kept) || strings.Contains(c, gone) {
+			t.Fatalf("cut at %d: the rewrite lost the other install's whole request or kept the erased id:\n%s", cut, c)
+		}
 	}
 }

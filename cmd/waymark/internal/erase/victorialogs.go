@@ -54,6 +54,22 @@ func (v VictoriaLogs) Requests() ([]string, error) {
 	return ids, nil
 }
 
+// Installs implements Backend: every installation id VictoriaLogs holds records of.
+func (v VictoriaLogs) Installs() ([]string, error) {
+	rows, err := logsql.Run(context.Background(), v.client(), v.URL,
+		schema.ResInstallationID+`:* | uniq by (`+schema.ResInstallationID+`)`, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("erase: victorialogs %s: %w", v.URL, err)
+	}
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if id := r[schema.ResInstallationID]; id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 // idFilter is the LogsQL filter of the records of ids.
 func idFilter(ids []string) string {
 	q := make([]string, len(ids))

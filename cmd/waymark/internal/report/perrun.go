@@ -50,16 +50,20 @@ type runFacts struct {
 
 // addRun folds ev's per-run facts into the install's and the product's state.
 func (a *accumulator) addRun(p *productAcc, in *installAcc, ev *Event) {
-	if ev.SampleRate > 0 {
-		p.setRate(ev.SampleRate, ev.Time)
+	// An event without the attribute was sent at rate 1 (a product that stopped sampling, or
+	// never did): the latest event's rate holds.
+	rate := ev.SampleRate
+	if rate == 0 {
+		rate = 1
 	}
+	p.setRate(rate, ev.Time)
 	if ev.Agent != "" && ev.Time >= a.rangeStart && !slices.Contains(in.run.agents, ev.Agent) {
 		in.run.agents = append(in.run.agents, ev.Agent)
 	}
 }
 
-// setRate keeps the sample rate of the latest event that carried one (the greater at the same
-// instant, so that the order of reading does not matter).
+// setRate keeps the sample rate of the latest event (1 for one without the attribute), the
+// greater at the same instant, so that the order of reading does not matter.
 func (p *productAcc) setRate(rate float64, t int64) {
 	if t > p.rateAt || (t == p.rateAt && rate > p.rate) {
 		p.rate, p.rateAt = rate, t
@@ -191,7 +195,7 @@ func scaleProduct(p *Product, f float64) {
 const notErased = `-` + schema.ResInstallationID + `:in(event_name:="` + EventErasure + `" | fields ` + schema.ResInstallationID + `)`
 
 // perRun: installs active in the range by the agents that made their runs there, and the
-// sample rate of each product's latest event that carried one, as Files computes them.
+// sample rate of each product's latest event (1 when it carried none), as Files computes them.
 func (r *vlRun) perRun() error {
 	w := r.w
 	agents := func() error {
@@ -205,8 +209,10 @@ func (r *vlRun) perRun() error {
 			return err
 		})
 	}
+	// The rate of each product's latest event: one without the attribute (empty here) was
+	// sent at rate 1, so a product that stopped sampling is not scaled any more.
 	rate := func() error {
-		return r.each(r.base+` `+schema.AttrSampleRate+`:* `+span(w.History, w.Now, true)+`
+		return r.each(r.base+` `+span(w.History, w.Now, true)+`
 | stats by (`+schema.ResServiceName+`) field_max(_time, `+schema.AttrSampleRate+`) as rate`, func(row logsql.Row, g *Aggregates) error {
 			if f, err := strconv.ParseFloat(row["rate"], 64); err == nil && f > 0 && f <= 1 {
 				g.SampleRate = f

@@ -79,6 +79,24 @@ func TestSampledCountsAreScaledEstimates(t *testing.T) {
 	}
 }
 
+// A vendor that stops sampling (rate 1, which its events no longer carry) gets plain counts
+// again from its next event on: the rate is that of the product's latest event, and an event
+// without the attribute was sent at rate 1.
+func TestRateOneAfterSamplingEndsTheEstimate(t *testing.T) {
+	var b strings.Builder
+	for _, id := range ids(7, 300) {
+		b.WriteString(recordLine(id, EventUsage, simNow.Add(-48*time.Hour), 1, rateAttr(0.25)))
+	}
+	for _, id := range ids(7, 300) {
+		b.WriteString(recordLine(id, EventUsage, simNow.Add(-2*time.Hour), 2))
+	}
+	aggs, _ := aggregateText(t, b.String(), Query{Now: simNow, RangeDays: 30})
+	p := Build(Options{Query: Query{Now: simNow, RangeDays: 30}}, aggs).Products["acme"]
+	if p.Estimate || p.SampleRate != 1 || p.Installs30d != 7 {
+		t.Errorf("estimate %v, rate %v, installs_30d %d; want false, 1, 7 (the product sends from every install now)", p.Estimate, p.SampleRate, p.Installs30d)
+	}
+}
+
 // An install that asked for erasure is in no count, whenever the request came, even before
 // `waymark erase` removed its records; the other installs are untouched.
 func TestErasedInstallsAreLeftOut(t *testing.T) {

@@ -116,8 +116,8 @@ type Aggregates struct {
 	// Agents: installs active in the range with an event of the range made under an AI coding
 	// agent, by agent.name.
 	Agents map[string]int
-	// SampleRate: waymark.sample_rate of the product's latest event that carried one, or 0
-	// when none did (every install sends).
+	// SampleRate: waymark.sample_rate of the product's latest event; 1 or 0 when that event
+	// carried none (every install sends).
 	SampleRate float64
 }
 
