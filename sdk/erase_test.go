@@ -41,12 +41,7 @@ func deliveredInstall(t *testing.T, dir, url string, h host) string {
 // request with event.id only, then forgets the machine; offline, only the request stays
 // (status shows it) until it is delivered.
 func TestDisableEraseSendsOneRequestOrKeepsItPending(t *testing.T) {
-	ep := &logsEndpoint{ids: map[string]string{}}
-	srv := httptest.NewServer(ep)
-	defer srv.Close()
-
-	dir := t.TempDir()
-	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	ep, srv, dir, h := eraseSetup(t)
 	id := deliveredInstall(t, dir, srv.URL, h)
 	before := len(ep.ids)
 	var out bytes.Buffer
@@ -106,11 +101,7 @@ func TestDisableEraseSendsOneRequestOrKeepsItPending(t *testing.T) {
 
 // An install whose id never reached the collector has nothing to erase: no request.
 func TestDisableEraseWithoutDeliverySendsNothing(t *testing.T) {
-	ep := &logsEndpoint{ids: map[string]string{}}
-	srv := httptest.NewServer(ep)
-	defer srv.Close()
-	dir := t.TempDir()
-	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	ep, _, dir, h := eraseSetup(t)
 	c, _ := start(goodConfig(dir), h)
 	c.Milestone("first_run")
 	c.Shutdown(context.Background())
@@ -128,11 +119,7 @@ func TestDisableEraseWithoutDeliverySendsNothing(t *testing.T) {
 // events right then (the ledger is still empty, and a batch accepted while consent is withdrawn is
 // not written to it): the id may reach the collector, so the erasure request is sent.
 func TestDisableEraseDuringAnUploadAsksForErasure(t *testing.T) {
-	ep := &logsEndpoint{ids: map[string]string{}}
-	srv := httptest.NewServer(ep)
-	defer srv.Close()
-	dir := t.TempDir()
-	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	ep, _, dir, h := eraseSetup(t)
 	c, _ := start(goodConfig(dir), h)
 	c.Milestone("first_run")
 	c.Shutdown(context.Background())
@@ -205,11 +192,7 @@ func TestPendingErasureLeavesFromRunsThatSendNothing(t *testing.T) {
 // keep telemetry on: the machine is disabled and forgotten all the same, and the user is given
 // the id to pass on.
 func TestDisableEraseDisablesEvenWhenTheRequestCannotBeRecorded(t *testing.T) {
-	ep := &logsEndpoint{ids: map[string]string{}}
-	srv := httptest.NewServer(ep)
-	defer srv.Close()
-	dir := t.TempDir()
-	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	_, srv, dir, h := eraseSetup(t)
 	id := deliveredInstall(t, dir, srv.URL, h)
 	if err := os.Mkdir(filepath.Join(dir, string(statedir.Erasure)), 0o700); err != nil {
 		t.Fatal(err)
@@ -225,11 +208,7 @@ func TestDisableEraseDisablesEvenWhenTheRequestCannotBeRecorded(t *testing.T) {
 // A server sends an erasure request still pending from an earlier install: it never starts the
 // detached uploader that a CLI's run starts, so its own upload loop sends the request.
 func TestServerSendsAPendingErasure(t *testing.T) {
-	ep := &logsEndpoint{ids: map[string]string{}}
-	srv := httptest.NewServer(ep)
-	defer srv.Close()
-	dir := t.TempDir()
-	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	ep, _, dir, h := eraseSetup(t)
 	cfg := goodConfig(dir)
 	cfg.Server, cfg.Heartbeat = true, time.Second
 	var out bytes.Buffer
@@ -310,4 +289,16 @@ func FuzzReadErasure(f *testing.F) {
 			t.Fatalf("accepted a request with ids %q, %q", r.InstallationID, r.EventID)
 		}
 	})
+}
+
+// eraseSetup is what the erasure tests start from: a logs endpoint that
+// records the event ids it accepted, a state dir, and a host whose
+// endpoint override points at it.
+func eraseSetup(t *testing.T) (*logsEndpoint, *httptest.Server, string, host) {
+	t.Helper()
+	ep := &logsEndpoint{ids: map[string]string{}}
+	srv := httptest.NewServer(ep)
+	t.Cleanup(srv.Close)
+	h, _ := testHost(t, map[string]string{"ACME_TELEMETRY_ENDPOINT": srv.URL})
+	return ep, srv, t.TempDir(), h
 }

@@ -237,17 +237,11 @@ func TestNoticeOnTerminalFirstRunOnly(t *testing.T) {
 func TestServerHeartbeats(t *testing.T) {
 	col := newCollector(t)
 	in := newInstall(t, col.URL)
-	cmd := in.Cmd(serverBin, nil, "--heartbeat", "1s")
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, se := startServer(t, in, "--heartbeat", "1s")
 	if !col.WaitFor(10*time.Second, func() bool { return len(col.Named("waymark.heartbeat")) >= 4 }) {
 		t.Fatalf("heartbeats: got %d in 10s", len(col.Named("waymark.heartbeat")))
 	}
-	stopServer(t, cmd, &se, 5*time.Second)
+	stopServer(t, cmd, se, 5*time.Second)
 	hb := col.Named("waymark.heartbeat")
 	sessions := map[string]bool{}
 	for _, e := range hb {

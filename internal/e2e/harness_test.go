@@ -177,6 +177,20 @@ func hasAll(s string, subs ...string) bool {
 	return true
 }
 
+// startServer starts acme-server for install in with args; it is killed when
+// the test ends if it is still running. The buffer collects its stderr.
+func startServer(t *testing.T, in *Install, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := in.Cmd(serverBin, nil, args...)
+	se := new(bytes.Buffer)
+	cmd.Stderr = se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, se
+}
+
 // stopServer sends acme-server SIGTERM and fails the test unless it exits 0
 // within limit; stderr is what it printed, shown on failure.
 func stopServer(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, limit time.Duration) {

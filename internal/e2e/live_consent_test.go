@@ -56,13 +56,7 @@ func liveStatus(t *testing.T, in *Install, env []string) map[string]any {
 func TestServerStopsSendingOnceDisabled(t *testing.T) {
 	col := newCollector(t)
 	in := newInstall(t, col.URL)
-	cmd := in.Cmd(serverBin, nil, "--heartbeat", "1s")
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, se := startServer(t, in, "--heartbeat", "1s")
 	if !col.WaitFor(10*time.Second, func() bool { return len(col.Named("waymark.heartbeat")) >= 2 }) {
 		t.Fatalf("heartbeats before disable: got %d in 10s", len(col.Named("waymark.heartbeat")))
 	}
@@ -74,7 +68,7 @@ func TestServerStopsSendingOnceDisabled(t *testing.T) {
 		t.Fatalf("the server sent %d requests in the 4 s after telemetry disable (and its grace)", n-before)
 	}
 	requireForgotten(t, in, "acme-server running")
-	stopServer(t, cmd, &se, 5*time.Second)
+	stopServer(t, cmd, se, 5*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	if n := len(col.Requests()); n != before {
 		t.Fatalf("the server sent %d requests at its shutdown after telemetry disable", n-before)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -134,13 +133,7 @@ func TestRetryAfterHoldsAServerOff(t *testing.T) {
 	ep := refusingEndpoint(t, http.StatusServiceUnavailable)
 	in := newInstall(t, ep.URL)
 	refused := time.Now()
-	cmd := in.Cmd(serverBin, nil, "--heartbeat", "1s")
-	var se bytes.Buffer
-	cmd.Stderr = &se
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, se := startServer(t, in, "--heartbeat", "1s")
 	deadline := time.Now().Add(deliveryWait)
 	for ep.Requests() == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -155,7 +148,7 @@ func TestRetryAfterHoldsAServerOff(t *testing.T) {
 	if n := ep.Requests(); n != 1 {
 		t.Fatalf("%d requests while running, want 1 (the refused one)", n)
 	}
-	stopServer(t, cmd, &se, 10*time.Second)
+	stopServer(t, cmd, se, 10*time.Second)
 	if n := ep.Requests(); n != 1 {
 		t.Fatalf("%d requests by the end of the shutdown, want 1: the final flush ignored Retry-After", n)
 	}
