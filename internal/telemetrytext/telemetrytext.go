@@ -66,7 +66,8 @@ var Subcommands = []Subcommand{
 	{
 		Name:  "reset",
 		Short: "Start again as a new installation with a new id",
-		Long:  "Gives this machine a new installation id and deletes the events waiting to be sent; milestones count again from the start.",
+		Long: "Gives this machine a new installation id and deletes the events waiting to be sent; milestones count again from the start. " +
+			"While telemetry is off it only deletes the old id, and the first run with telemetry on makes the new one.",
 	},
 }
 
