@@ -22,14 +22,21 @@ func checkChain(path string) error {
 	if err != nil {
 		return nil
 	}
+	return checkSecurity(path, sd)
+}
+
+// checkSecurity is checkChain's judgement of the state dir's security
+// descriptor sd: owned by this user, and writable by no broad group.
+func checkSecurity(path string, sd *windows.SECURITY_DESCRIPTOR) error {
 	owner, _, err := sd.Owner()
 	if err == nil && owner != nil && !isMe(owner) {
 		return fmt.Errorf("%w: state dir %s is owned by another user (%s)", ErrUnsafe, path, owner)
 	}
 	dacl, _, err := sd.DACL()
-	if err != nil {
+	if err != nil && err != windows.ERROR_OBJECT_NOT_FOUND {
 		return nil
 	}
+	// No access list at all, or a NULL one, lets everyone in.
 	if dacl == nil {
 		return fmt.Errorf("%w: state dir %s has no access list: everyone may write into it", ErrUnsafe, path)
 	}

@@ -63,7 +63,6 @@ func TestStateDirWritableByOthersIsUnsafeOnWindows(t *testing.T) {
 		rights windows.ACCESS_MASK
 	}{
 		{"everyone may write", windows.WinWorldSid, windows.GENERIC_ALL},
-		{"users may add files", windows.WinBuiltinUsersSid, windows.GENERIC_WRITE},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "telemetry")
@@ -73,7 +72,7 @@ func TestStateDirWritableByOthersIsUnsafeOnWindows(t *testing.T) {
 			sid := wellKnown(t, tc.sid)
 			setDACL(t, dir, sid, tc.rights)
 			if !grants(t, dir, sid) {
-				t.Skipf("the access list of %s kept no entry for %s: Wine keeps only what Unix mode bits say (owner and everyone)", dir, sid)
+				t.Fatalf("the access list of %s kept no entry for %s", dir, sid)
 			}
 			err := New(dir).Check()
 			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "writable by") {
@@ -95,25 +94,59 @@ func TestStateDirWritableByOthersIsUnsafeOnWindows(t *testing.T) {
 	}
 }
 
-// A state dir owned by another user is not used. Windows lets a process
-// give a folder away only with the restore privilege, and Wine keeps the
-// Unix owner whatever it is told: there the test cannot plant one.
-func TestStateDirOfAnotherOwnerIsUnsafeOnWindows(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "telemetry")
-	if err := os.Mkdir(dir, 0o700); err != nil {
+// The state dir's security descriptor is judged whatever the file system
+// can hold: descriptors built from SDDL (the form Windows prints them in)
+// stand for folders this process cannot make, such as one owned by another
+// user (giving a folder away takes the restore privilege) or one that all
+// Users may write into (Wine keeps only what Unix mode bits say).
+func TestStateDirSecurityDescriptors(t *testing.T) {
+	u, err := windows.GetCurrentProcessToken().GetTokenUser()
+	if err != nil {
 		t.Fatal(err)
 	}
-	other := wellKnown(t, windows.WinBuiltinUsersSid)
-	err := windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT, windows.OWNER_SECURITY_INFORMATION, other, nil, nil, nil)
-	sd, gerr := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT, windows.OWNER_SECURITY_INFORMATION)
-	if gerr != nil {
-		t.Fatal(gerr)
+	me := u.User.Sid.String()
+	const other = "S-1-5-21-1004336348-1177238915-682003330-4242"
+	for _, tc := range []struct {
+		name, sddl, want string // want: "" for a safe dir, else words of the error
+	}{
+		{"mine, private", "O:" + me + "D:P(A;;FA;;;" + me + ")", ""},
+		{"mine, everyone may read", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;;FR;;;WD)", ""},
+		{"owned by another user", "O:" + other + "D:P(A;;FA;;;" + other + ")", "another user"},
+		{"users may add files", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;;0x2;;;BU)", "writable by"},
+		{"authenticated users may write", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;;GW;;;AU)", "writable by"},
+		{"guests may delete children", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;;0x40;;;BG)", "writable by"},
+		{"anonymous may take ownership", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;;WO;;;AN)", "writable by"},
+		{"everyone write, inherit only", "O:" + me + "D:P(A;;FA;;;" + me + ")(A;OIIO;FA;;;WD)", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sd, err := windows.SecurityDescriptorFromString(tc.sddl)
+			if err != nil {
+				t.Fatalf("SDDL %s: %v", tc.sddl, err)
+			}
+			err = checkSecurity(`C:\state`, sd)
+			if tc.want == "" && err != nil {
+				t.Fatalf("checkSecurity = %v, want a usable dir", err)
+			}
+			if tc.want != "" && (!errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("checkSecurity = %v, want ErrUnsafe saying %q", err, tc.want)
+			}
+		})
 	}
-	if owner, _, oerr := sd.Owner(); err != nil || oerr != nil || !windows.EqualSid(owner, other) {
-		t.Skipf("cannot give a folder to another owner here (%v; owner %v): it takes the restore privilege, and Wine keeps the Unix owner", err, owner)
-	}
-	if err := New(dir).Check(); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "another user") {
-		t.Fatalf("Check = %v, want ErrUnsafe naming another user", err)
+	// A NULL access list, and none at all, let everyone in.
+	for _, present := range []bool{true, false} {
+		sd, err := windows.NewSecurityDescriptor()
+		if err == nil {
+			err = sd.SetOwner(u.User.Sid, false)
+		}
+		if err == nil {
+			err = sd.SetDACL(nil, present, false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkSecurity(`C:\state`, sd); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "no access list") {
+			t.Errorf("a descriptor with a NULL access list (present %v): checkSecurity = %v, want ErrUnsafe", present, err)
+		}
 	}
 }
 
